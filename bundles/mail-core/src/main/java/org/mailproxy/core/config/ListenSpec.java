@@ -1,0 +1,117 @@
+package org.mailproxy.core.config;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * One {@code listen} directive, parsed as nginx parses it
+ * ({@code listen address[:port] [ssl] [proxy_protocol] [backlog=n] [rcvbuf=size] [sndbuf=size] [bind]
+ * [ipv6only=on|off] [reuseport] [so_keepalive=on|off|[idle]:[intvl]:[cnt]]}).
+ *
+ * <p>Exactly one of {@link #address()} and {@link #unixPath()} is non-null. A wildcard listen
+ * ({@code 143}, {@code *:143}) has the address {@code 0.0.0.0:143}; {@code [::]:143} keeps the IPv6
+ * wildcard. Absent numeric options are {@code -1}; absent booleans-with-default are {@code null}.
+ *
+ * @param address       the socket address, or null for a unix socket
+ * @param unixPath      the path of a {@code unix:} listen, or null
+ * @param ssl           implicit TLS on this socket
+ * @param proxyProtocol a PROXY protocol header is expected first on every connection
+ * @param backlog       listen() backlog, -1 when not given (nginx default 511)
+ * @param rcvbuf        SO_RCVBUF in bytes, -1 when not given
+ * @param sndbuf        SO_SNDBUF in bytes, -1 when not given
+ * @param bind          a separate bind() for this address even when a wildcard on the port exists
+ * @param ipv6only      IPV6_V6ONLY wish for an IPv6 wildcard; null when not given (nginx default on)
+ * @param reuseport     SO_REUSEPORT
+ * @param keepalive     so_keepalive, or null when not given
+ * @param file          configuration file of the directive (for error messages)
+ * @param line          line of the directive
+ */
+public record ListenSpec(InetSocketAddress address, Path unixPath, boolean ssl, boolean proxyProtocol,
+                         int backlog, int rcvbuf, int sndbuf, boolean bind, Boolean ipv6only,
+                         boolean reuseport, KeepAlive keepalive, String file, int line) {
+
+    public ListenSpec {
+        if ((address == null) == (unixPath == null)) {
+            throw new IllegalArgumentException("exactly one of address and unixPath");
+        }
+    }
+
+    /** Port of an inet listen, -1 for a unix socket. */
+    public int port() {
+        return address == null ? -1 : address.getPort();
+    }
+
+    /** True for 0.0.0.0 and [::]. */
+    public boolean isWildcard() {
+        return address != null && address.getAddress().isAnyLocalAddress();
+    }
+
+    /**
+     * Whether nginx would give this address a bind() of its own: {@code bind} itself, or any of
+     * the options that force it (backlog, rcvbuf, sndbuf, ipv6only, reuseport, so_keepalive).
+     */
+    public boolean needsOwnBind() {
+        return bind || backlog != -1 || rcvbuf != -1 || sndbuf != -1 || ipv6only != null || reuseport
+                || keepalive != null;
+    }
+
+    /** Text as nginx prints an address in messages: {@code 0.0.0.0:143}, {@code [::1]:143}, {@code unix:/p}. */
+    public String addressText() {
+        if (unixPath != null) {
+            return "unix:" + unixPath;
+        }
+        String host = address.getAddress().getHostAddress();
+        if (host.indexOf(':') >= 0) {
+            int pct = host.indexOf('%');
+            if (pct >= 0) {
+                host = host.substring(0, pct);
+            }
+            host = "[" + compressIpv6(host) + "]";
+        }
+        return host + ":" + address.getPort();
+    }
+
+    private static String compressIpv6(String h) {
+        // Java prints 0:0:0:0:0:0:0:1; nginx prints ::1. Collapse the longest run of zero groups.
+        String[] g = h.split(":");
+        int bestStart = -1, bestLen = 0;
+        for (int i = 0; i < g.length; ) {
+            if (g[i].equals("0")) {
+                int j = i;
+                while (j < g.length && g[j].equals("0")) {
+                    j++;
+                }
+                if (j - i > bestLen) {
+                    bestStart = i;
+                    bestLen = j - i;
+                }
+                i = j;
+            } else {
+                i++;
+            }
+        }
+        if (bestLen < 2) {
+            return h;
+        }
+        String left = String.join(":", java.util.Arrays.copyOfRange(g, 0, bestStart));
+        String right = String.join(":", java.util.Arrays.copyOfRange(g, bestStart + bestLen, g.length));
+        return left + "::" + right;
+    }
+
+    /**
+     * {@code so_keepalive=}: {@code on}, {@code off}, or {@code idle:intvl:cnt} where each part may be
+     * empty (null = system default).
+     *
+     * @param enabled SO_KEEPALIVE on or off
+     * @param idle    TCP_KEEPIDLE, or null
+     * @param interval TCP_KEEPINTVL, or null
+     * @param count   TCP_KEEPCNT, or null
+     */
+    public record KeepAlive(boolean enabled, Duration idle, Duration interval, Integer count) {
+        public KeepAlive {
+            Objects.requireNonNull(Boolean.valueOf(enabled));
+        }
+    }
+}
