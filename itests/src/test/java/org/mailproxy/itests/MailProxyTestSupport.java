@@ -1,0 +1,341 @@
+package org.mailproxy.itests;
+
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.keepRuntimeFolder;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.replaceConfigurationFile;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.Principal;
+import java.security.PrivilegedExceptionAction;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import javax.inject.Inject;
+import javax.security.auth.Subject;
+
+import org.apache.karaf.features.BootFinished;
+import org.apache.karaf.features.FeaturesService;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.api.console.SessionFactory;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.ProbeBuilder;
+import org.ops4j.pax.exam.TestProbeBuilder;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerSuite;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * Base class of the integration tests: boots the built distribution (karaf-distro zip) in a
+ * real Karaf once for the whole failsafe run ({@link PerSuite}: every *IT class shares one
+ * Karaf, so all test classes must keep this configuration and must not leave the container
+ * broken for the next class).
+ *
+ * <p>The distribution's etc/mail.conf is replaced by {@code mail-itest.conf} (next to this class
+ * in src/test/resources) with every {@code @..._PORT@} placeholder set to a free port; tests find those
+ * ports with {@link #port(String)}. Karaf's own ports (ssh, JMX RMI registry and server) are
+ * moved to free ports too, so the tests do not clash with a distribution running on the same
+ * machine.
+ *
+ * <p>{@code @Configuration} runs in the test (driver) JVM; the test methods run inside Karaf, in
+ * the probe bundle. Anything the test methods need from the configuration step is therefore
+ * passed through Karaf's etc/system.properties.
+ *
+ * <p>System properties of the test JVM (failsafe sets the first three):
+ * {@code mailproxy.distro} (path of the distribution zip), {@code karaf.version},
+ * {@code maven.repo.local}; {@code mailproxy.itest.keep=true} keeps the unpacked Karaf in
+ * target/exam for inspection.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerSuite.class)
+public abstract class MailProxyTestSupport {
+
+    /** Prefix of the system properties (inside Karaf) that hold the test ports. */
+    public static final String PORT_PROPERTY_PREFIX = "mailproxy.itest.port.";
+
+    /** The ports of the test configuration, as named in the {@code @..._PORT@} placeholders (lower case here). */
+    public static final List<String> MAIL_PORTS = List.of("smtp", "pop3", "imap", "submission", "auth_http");
+
+    /** The test configuration template, a class path resource. */
+    public static final String TEST_CONFIG = "/org/mailproxy/itests/mail-itest.conf";
+
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+    @Inject
+    protected BundleContext bundleContext;
+
+    @Inject
+    protected FeaturesService featuresService;
+
+    @Inject
+    protected SessionFactory sessionFactory;
+
+    /** Injected only once the boot features (incl. `mail`) are installed: tests start after that. */
+    @Inject
+    protected BootFinished bootFinished;
+
+    // ----------------------------------------------------------------------------------------
+    // Container configuration (driver side)
+    // ----------------------------------------------------------------------------------------
+
+    @Configuration
+    public Option[] config() throws IOException {
+        String distro = requiredProperty("mailproxy.distro");
+        File distroFile = new File(distro);
+        if (!distroFile.isFile()) {
+            throw new IllegalStateException("distribution zip not found: " + distro
+                + " (build it first: mvn -B verify from the root, or -am with -pl itests)");
+        }
+
+        List<String> portNames = new ArrayList<>(MAIL_PORTS);
+        portNames.addAll(List.of("ssh", "rmi_registry", "rmi_server"));
+        Map<String, Integer> ports = freePorts(portNames);
+
+        File testConfig = writeTestConfig(ports);
+
+        List<Option> options = new ArrayList<>(Arrays.asList(
+            karafDistributionConfiguration()
+                .frameworkUrl(distroFile.toURI().toString())
+                .karafVersion(System.getProperty("karaf.version", "4.4.10"))
+                .name("mailproxy distribution")
+                .unpackDirectory(new File("target/exam"))
+                .useDeployFolder(false),
+            configureConsole().ignoreLocalConsole(),
+            logLevel(LogLevel.INFO),
+            replaceConfigurationFile("etc/mail.conf", testConfig),
+            editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", ports.get("ssh").toString()),
+            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryPort",
+                ports.get("rmi_registry").toString()),
+            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerPort",
+                ports.get("rmi_server").toString())));
+
+        // Karaf resolves Pax Exam's own bundles through pax-url: point it at the build's local repo.
+        String localRepo = System.getProperty("maven.repo.local");
+        if (localRepo != null && !localRepo.isEmpty()) {
+            options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg",
+                "org.ops4j.pax.url.mvn.localRepository", localRepo));
+        }
+        for (Map.Entry<String, Integer> port : ports.entrySet()) {
+            options.add(editConfigurationFilePut("etc/system.properties",
+                PORT_PROPERTY_PREFIX + port.getKey(), port.getValue().toString()));
+        }
+        if (Boolean.getBoolean("mailproxy.itest.keep")) {
+            options.add(keepRuntimeFolder());
+        }
+        return options.toArray(new Option[0]);
+    }
+
+    @ProbeBuilder
+    public TestProbeBuilder probeConfiguration(TestProbeBuilder probe) {
+        // The tests use Karaf's and the mail proxy's packages from whatever bundle exports them.
+        probe.setHeader(Constants.DYNAMICIMPORT_PACKAGE, "*");
+        return probe;
+    }
+
+    private static String requiredProperty(String name) {
+        String value = System.getProperty(name);
+        if (value == null || value.isEmpty()) {
+            throw new IllegalStateException("system property " + name + " is not set (run the tests through Maven)");
+        }
+        return value;
+    }
+
+    /** Binds all ports at once (so they differ), then releases them for Karaf. */
+    private static Map<String, Integer> freePorts(List<String> names) throws IOException {
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        List<ServerSocket> sockets = new ArrayList<>();
+        try {
+            for (String name : names) {
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                sockets.add(socket);
+                ports.put(name, socket.getLocalPort());
+            }
+        } finally {
+            for (ServerSocket socket : sockets) {
+                socket.close();
+            }
+        }
+        return ports;
+    }
+
+    private static File writeTestConfig(Map<String, Integer> ports) throws IOException {
+        String text;
+        try (InputStream in = MailProxyTestSupport.class.getResourceAsStream(TEST_CONFIG)) {
+            if (in == null) {
+                throw new IllegalStateException("test resource missing: " + TEST_CONFIG);
+            }
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        for (Map.Entry<String, Integer> port : ports.entrySet()) {
+            text = text.replace("@" + port.getKey().toUpperCase(Locale.ROOT) + "_PORT@", port.getValue().toString());
+        }
+        if (text.matches("(?s).*@[A-Z_]+_PORT@.*")) {
+            throw new IllegalStateException(TEST_CONFIG + " uses a port that MailProxyTestSupport does not allocate");
+        }
+        File file = new File("target/mail-itest.conf");
+        Files.writeString(file.toPath(), text, StandardCharsets.UTF_8);
+        return file;
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Helpers for the test methods (container side)
+    // ----------------------------------------------------------------------------------------
+
+    /** A port of the test configuration or of Karaf: smtp, pop3, imap, submission, auth_http, ssh, rmi_registry, rmi_server. */
+    protected static int port(String name) {
+        String value = System.getProperty(PORT_PROPERTY_PREFIX + name);
+        if (value == null) {
+            throw new IllegalArgumentException("no test port named " + name);
+        }
+        return Integer.parseInt(value);
+    }
+
+    /** The installed bundle with this symbolic name, or null. */
+    protected Bundle bundle(String symbolicName) {
+        for (Bundle bundle : bundleContext.getBundles()) {
+            if (symbolicName.equals(bundle.getSymbolicName())) {
+                return bundle;
+            }
+        }
+        return null;
+    }
+
+    /** Waits for a bundle to reach a state (Bundle.ACTIVE, ...); fails after the timeout. */
+    protected Bundle awaitBundleState(String symbolicName, int state, Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        Bundle bundle;
+        do {
+            bundle = bundle(symbolicName);
+            if (bundle != null && bundle.getState() == state) {
+                return bundle;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < end);
+        throw new AssertionError("bundle " + symbolicName + " did not reach state " + state + " within " + timeout
+            + (bundle == null ? " (not installed)" : " (state " + bundle.getState() + ")"));
+    }
+
+    /** Waits for a service; fails after the timeout. */
+    protected <T> T awaitService(Class<T> type, Duration timeout) throws InterruptedException {
+        ServiceTracker<T, T> tracker = new ServiceTracker<>(bundleContext, type, null);
+        tracker.open();
+        try {
+            T service = tracker.waitForService(timeout.toMillis());
+            if (service == null) {
+                throw new AssertionError("no " + type.getName() + " service within " + timeout);
+            }
+            return service;
+        } finally {
+            tracker.close();
+        }
+    }
+
+    /** Runs a Karaf console command (as typed at the karaf@root> prompt) and returns its output. */
+    protected String executeCommand(String command) {
+        return executeCommand(command, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * Runs a Karaf console command in a new console session and returns what it printed (standard
+     * output and error together) followed by its result, if any. Waits first for the command to be
+     * registered (commands come and go with their bundles). A command that throws makes this throw.
+     *
+     * @param principals if given, the command runs as a Subject with these principals (e.g. Karaf
+     *                   RolePrincipals, to test command ACLs); otherwise without a Subject
+     */
+    protected String executeCommand(String command, Duration timeout, Principal... principals) {
+        awaitCommand(command, timeout);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        Callable<String> run = () -> {
+            try (Session session = sessionFactory.create(new ByteArrayInputStream(new byte[0]), out, out)) {
+                Object result = session.execute(command);
+                if (result != null) {
+                    session.getConsole().println(result);
+                }
+                session.getConsole().flush();
+            }
+            out.flush();
+            return bytes.toString(StandardCharsets.UTF_8);
+        };
+        Callable<String> task = run;
+        if (principals.length > 0) {
+            Subject subject = new Subject();
+            subject.getPrincipals().addAll(Arrays.asList(principals));
+            task = () -> Subject.doAs(subject, (PrivilegedExceptionAction<String>) run::call);
+        }
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            Future<String> future = executor.submit(task);
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("command timed out after " + timeout + ": " + command
+                + "\noutput so far:\n" + bytes.toString(StandardCharsets.UTF_8));
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new RuntimeException("command failed: " + command + ": " + cause
+                + "\noutput:\n" + bytes.toString(StandardCharsets.UTF_8), cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeException("interrupted while running: " + command, e);
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    /** Waits until the first word of the command line names a registered console command. */
+    private void awaitCommand(String command, Duration timeout) {
+        String word = command.trim().split("\\s+", 2)[0];
+        int colon = word.indexOf(':');
+        String scope = colon > 0 ? word.substring(0, colon) : null;
+        String name = colon > 0 ? word.substring(colon + 1) : word;
+        long end = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            boolean found = scope != null
+                ? sessionFactory.getRegistry().getCommand(scope, name) != null
+                : sessionFactory.getRegistry().getCommands().stream().anyMatch(c -> name.equals(c.getName()));
+            if (found) {
+                return;
+            }
+            if (System.nanoTime() >= end) {
+                throw new AssertionError("console command " + word + " not available within " + timeout);
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RuntimeException(e);
+            }
+        }
+    }
+}
