@@ -38,6 +38,12 @@ public record ListenSpec(InetSocketAddress address, Path unixPath, boolean ssl, 
         }
     }
 
+    /** The same listen without file and line, to compare the content of two configurations. */
+    public ListenSpec withoutPosition() {
+        return new ListenSpec(address, unixPath, ssl, proxyProtocol, backlog, rcvbuf, sndbuf, bind, ipv6only,
+                reuseport, keepalive, null, 0);
+    }
+
     /** Port of an inet listen, -1 for a unix socket. */
     public int port() {
         return address == null ? -1 : address.getPort();
