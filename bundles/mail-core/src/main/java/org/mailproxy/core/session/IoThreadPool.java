@@ -1,0 +1,158 @@
+package org.mailproxy.core.session;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.mina.core.service.IoProcessor;
+import org.apache.mina.core.session.AttributeKey;
+import org.apache.mina.core.session.IoSession;
+import org.apache.mina.core.write.WriteRequest;
+import org.apache.mina.transport.socket.nio.NioProcessor;
+import org.apache.mina.transport.socket.nio.NioSession;
+
+/**
+ * The I/O threads of the proxy: a fixed set of MINA {@link NioProcessor}s shared by every
+ * listening socket and by the backend connector, like MINA's SimpleIoProcessorPool with two
+ * differences that matter to a proxy:
+ *
+ * <ul>
+ * <li><b>A session's two connections share a thread.</b> A backend connection is put on the I/O
+ *     thread of the client connection it serves (like the two connections of an nginx worker). The
+ *     relay then pauses and resumes reads on the thread that runs them, and the session's lock is
+ *     uncontended.</li>
+ * <li><b>Read suspension from another thread is handed to the owning thread.</b> MINA applies
+ *     {@code suspendRead()}/{@code resumeRead()} by a read-modify-write of the selection key's
+ *     interest set from the calling thread, which can race with the owner thread's own OP_WRITE
+ *     changes and lose an update, and does not wake the selector, so a resumed read may wait up to
+ *     the selector's one-second timeout. Here a change requested from any other thread is queued to
+ *     the owning processor, which applies it after a wakeup.</li>
+ * </ul>
+ */
+final class IoThreadPool implements IoProcessor<NioSession> {
+
+    /** Set on a new connection before it is added: put it on the same processor as this session. */
+    static final AttributeKey SAME_THREAD_AS = new AttributeKey(IoThreadPool.class, "sameThreadAs");
+
+    private static final AttributeKey PROCESSOR = new AttributeKey(IoThreadPool.class, "processor");
+
+    /** The processor whose loop the current thread runs, if any. */
+    private static final ThreadLocal<NioProcessor> RUNNING = new ThreadLocal<>();
+
+    private final NioProcessor[] processors;
+    private final ExecutorService threads;
+    private final AtomicInteger next = new AtomicInteger();
+    private volatile boolean disposing;
+    private volatile boolean disposed;
+
+    IoThreadPool(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("I/O threads: " + size);
+        }
+        AtomicInteger count = new AtomicInteger();
+        threads = Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, "mail-io-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        processors = new NioProcessor[size];
+        for (int i = 0; i < size; i++) {
+            ProcessorThread executor = new ProcessorThread();
+            processors[i] = new NioProcessor(executor);
+            executor.processor = processors[i];
+        }
+    }
+
+    @Override
+    public void add(NioSession session) {
+        processorOf(session).add(session);
+    }
+
+    @Override
+    public void flush(NioSession session) {
+        processorOf(session).flush(session);
+    }
+
+    @Override
+    public void write(NioSession session, WriteRequest writeRequest) {
+        processorOf(session).write(session, writeRequest);
+    }
+
+    @Override
+    public void remove(NioSession session) {
+        processorOf(session).remove(session);
+    }
+
+    @Override
+    public void updateTrafficControl(NioSession session) {
+        NioProcessor processor = processorOf(session);
+        if (RUNNING.get() == processor) {
+            processor.updateTrafficControl(session);
+        } else {
+            processor.updateTrafficMask(session);
+        }
+    }
+
+    @Override
+    public boolean isDisposing() {
+        return disposing;
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return disposed;
+    }
+
+    /** Closes every connection still open and stops the threads. */
+    @Override
+    public void dispose() {
+        if (disposing) {
+            return;
+        }
+        disposing = true;
+        for (NioProcessor processor : processors) {
+            processor.dispose();
+        }
+        threads.shutdown();
+        disposed = true;
+    }
+
+    private NioProcessor processorOf(NioSession session) {
+        NioProcessor processor = (NioProcessor) session.getAttribute(PROCESSOR);
+        if (processor == null) {
+            processor = choose(session);
+            NioProcessor raced = (NioProcessor) session.setAttributeIfAbsent(PROCESSOR, processor);
+            if (raced != null) {
+                processor = raced;
+            }
+        }
+        return processor;
+    }
+
+    private NioProcessor choose(NioSession session) {
+        IoSession peer = (IoSession) session.removeAttribute(SAME_THREAD_AS);
+        if (peer != null) {
+            NioProcessor processor = (NioProcessor) peer.getAttribute(PROCESSOR);
+            if (processor != null) {
+                return processor;
+            }
+        }
+        return processors[Math.floorMod(next.getAndIncrement(), processors.length)];
+    }
+
+    /** Runs a processor's loop on a pool thread, remembering which processor the thread runs. */
+    private final class ProcessorThread implements java.util.concurrent.Executor {
+        private volatile NioProcessor processor;
+
+        @Override
+        public void execute(Runnable loop) {
+            threads.execute(() -> {
+                RUNNING.set(processor);
+                try {
+                    loop.run();
+                } finally {
+                    RUNNING.remove();
+                }
+            });
+        }
+    }
+}

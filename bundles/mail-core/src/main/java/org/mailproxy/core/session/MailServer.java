@@ -1,0 +1,82 @@
+package org.mailproxy.core.session;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import org.mailproxy.core.spi.MailProtocol;
+
+/**
+ * One {@code server} block at run time: the protocol that serves it, its configuration and the
+ * limits the core enforces. The wiring creates one per configured server whose protocol is
+ * present and passes it as the server key of the server's listens
+ * ({@code new ListenBinding(spec, mailServer)}). Sessions keep the MailServer they started
+ * with, so a reload applies to new connections only.
+ */
+public final class MailServer {
+
+    private final String name;
+    private final MailProtocol protocol;
+    private final Object settings;
+    private final SessionLimits limits;
+    private final AtomicLong current = new AtomicLong();
+    private final AtomicLong total = new AtomicLong();
+
+    /**
+     * @param name     how logs and the console name the server, e.g. {@code "imap /etc/mail.conf:12"}
+     * @param protocol the protocol service
+     * @param settings the server's configuration as the protocol reads it (the wiring passes its
+     *                 {@code ServerConfig})
+     * @param limits   the limits enforced by the core
+     */
+    public MailServer(String name, MailProtocol protocol, Object settings, SessionLimits limits) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.protocol = Objects.requireNonNull(protocol, "protocol");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.limits = Objects.requireNonNull(limits, "limits");
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public MailProtocol protocol() {
+        return protocol;
+    }
+
+    /** The server's configuration object as given by the wiring. */
+    public Object settings() {
+        return settings;
+    }
+
+    /** The server's configuration, cast to the type the caller knows it has. */
+    public <T> T settings(Class<T> type) {
+        return type.cast(settings);
+    }
+
+    public SessionLimits limits() {
+        return limits;
+    }
+
+    /** Sessions of this server open now. */
+    public long currentSessions() {
+        return current.get();
+    }
+
+    /** Sessions of this server since it was created. */
+    public long totalSessions() {
+        return total.get();
+    }
+
+    void sessionOpened() {
+        current.incrementAndGet();
+        total.incrementAndGet();
+    }
+
+    void sessionClosed() {
+        current.decrementAndGet();
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

@@ -1,0 +1,753 @@
+package org.mailproxy.core.session;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.future.ConnectFuture;
+import org.apache.mina.core.session.IoSession;
+import org.mailproxy.core.config.ListenSpec;
+import org.mailproxy.core.relay.DeadlineTimer;
+import org.mailproxy.core.relay.Relay;
+import org.mailproxy.core.spi.ProtocolHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection of the mail proxy, from accept to close (nginx: {@code ngx_mail_session_t}).
+ * Log lines start with {@code *id} as nginx's do; what nginx logs at {@code info} for every
+ * connection (connected, logged in) is DEBUG here, limits and timeouts are INFO, failed backend
+ * connections ERROR.
+ * The core creates it; the protocol's {@link ProtocolHandler} drives it through three phases:
+ *
+ * <ol>
+ * <li><b>protocol</b>: greeting, commands, authentication. The core enforces {@code timeout}
+ *     (idle time while reading), {@code max_errors} ({@link #protocolError()}) and
+ *     {@code max_commands} ({@link #commandReceived()});</li>
+ * <li><b>backend</b> ({@link #connectBackend}): the core connects; the protocol's
+ *     {@link BackendLogin} logs in. The client is not read meanwhile (as in nginx); what it
+ *     pipelined is kept. Connecting and logging in must finish within {@code timeout};</li>
+ * <li><b>relay</b> ({@link #startRelay}): bytes flow both ways through the core's relay; the
+ *     protocol is out of the picture.</li>
+ * </ol>
+ *
+ * <p><b>Threads.</b> The core calls the handler, the login and {@link #execute} tasks one at a time
+ * under this session's lock. Answers from other threads (authentication, DNS, timers) must come
+ * back through {@link #execute} or {@link #schedule}. All public methods are thread-safe.
+ *
+ * <p><b>Closing.</b> {@link #closeAfterWrite()}, and the limits, take effect when the current
+ * callback returns, so a reply written in the same callback, before or after the call, is sent
+ * first (nginx's {@code s->quit}).
+ */
+public final class MailSession {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MailSession.class);
+
+    private enum Phase { PROTOCOL, BACKEND, RELAY, CLOSED }
+
+    private final IoSession connection;
+    private final MailServer server;
+    private final ListenSpec listen;
+    private final SessionManager manager;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final DeadlineTimer timer;
+    private final long timeoutMillis;
+
+    private volatile InetSocketAddress clientAddress;
+    private volatile Relay relay;
+    private volatile boolean closed;
+
+    // Everything below is guarded by lock.
+    private Phase phase = Phase.PROTOCOL;
+    private int depth;
+    private ProtocolHandler handler;
+    private IoBuffer clientInput;
+    private boolean readingSuspended;
+    private boolean redeliver;
+    private long readingSince;
+    private boolean quitting;
+    private boolean closeAfterCallback;
+    private int errors;
+    private int commands;
+    private BackendLogin login;
+    private ConnectFuture connecting;
+    private Throwable connectFailure;
+    private IoSession backend;
+    private IoBuffer backendInput;
+    private long backendSince;
+
+    MailSession(IoSession connection, MailServer server, ListenSpec listen, SessionManager manager) {
+        this.connection = connection;
+        this.server = server;
+        this.listen = listen;
+        this.manager = manager;
+        this.clientAddress = (InetSocketAddress) connection.getRemoteAddress();
+        this.timeoutMillis = server.limits().timeout().toMillis();
+        this.timer = new DeadlineTimer(manager.scheduler(), this::deadline, timeoutMillis, this::timedOut);
+    }
+
+    // ---------------------------------------------------------------- identity
+
+    /** A number unique in this JVM, written as {@code *id} in log lines as nginx does. */
+    public long id() {
+        return connection.getId();
+    }
+
+    /** The client's address: the peer of the connection, or what {@link #setClientAddress} set. */
+    public InetSocketAddress clientAddress() {
+        return clientAddress;
+    }
+
+    /** Replaces the client address, for the PROXY protocol and {@code set_real_ip_from}. */
+    public void setClientAddress(InetSocketAddress address) {
+        this.clientAddress = Objects.requireNonNull(address, "address");
+    }
+
+    /** The local address the client connected to (with a wildcard listen, the concrete address). */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) connection.getLocalAddress();
+    }
+
+    /** The listen the connection came in on (its {@code ssl} and {@code proxy_protocol} flags among others). */
+    public ListenSpec listen() {
+        return listen;
+    }
+
+    /** The server of this session, as configured when the session started. */
+    public MailServer server() {
+        return server;
+    }
+
+    /** The server's configuration object (the wiring passes its {@code ServerConfig}). */
+    public <T> T settings(Class<T> type) {
+        return server.settings(type);
+    }
+
+    /**
+     * The MINA connection to the client, for core extensions that work on the filter chain (TLS,
+     * STARTTLS, PROXY protocol). Protocols write through this class, not through the connection.
+     */
+    public IoSession ioSession() {
+        return connection;
+    }
+
+    // ---------------------------------------------------------------- writing and closing
+
+    /** Sends bytes to the client. The array is sent later as it is, so it must not change afterwards; canned replies can be constants. */
+    public void write(byte[] bytes) {
+        Bytes.write(connection, bytes);
+    }
+
+    /** Sends text to the client, UTF-8 encoded (ASCII for protocol replies), without building strings. */
+    public void write(CharSequence text) {
+        Bytes.write(connection, text);
+    }
+
+    /** Sends the remaining bytes of a buffer to the client; the buffer then belongs to the connection. */
+    public void write(IoBuffer data) {
+        Bytes.write(connection, data);
+    }
+
+    /** Closes now; unsent replies are dropped. */
+    public void close() {
+        connection.closeNow();
+    }
+
+    /** Closes once the replies written so far, and in the current callback, are sent. */
+    public void closeAfterWrite() {
+        enter();
+        try {
+            quit();
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Whether the session is on its way out: after {@link #closeAfterWrite()}, a limit or a
+     * timeout. A protocol stops parsing then, as nginx returns once {@code s->quit} is set.
+     */
+    public boolean isClosing() {
+        enter();
+        try {
+            return quitting || closed || phase == Phase.CLOSED;
+        } finally {
+            exit();
+        }
+    }
+
+    /** Whether the session has ended. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Whether the relay runs. */
+    public boolean isRelaying() {
+        return relay != null;
+    }
+
+    // ---------------------------------------------------------------- limits
+
+    /**
+     * Counts an invalid command (nginx's {@code s->errors++}). Reply as usual; when this error
+     * reaches {@code max_errors} the session closes after that reply.
+     *
+     * @return true while the session goes on, false when this was the last error allowed
+     */
+    public boolean protocolError() {
+        enter();
+        try {
+            errors++;
+            if (errors >= server.limits().maxErrors()) {
+                LOG.info("*{} client sent too many invalid commands", id());
+                quit();
+                return false;
+            }
+            return true;
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Counts a command before executing it (Angie's {@code max_commands}).
+     *
+     * @return true to go on; false when the command is one too many: do not execute it, reply with
+     *         the protocol's error, and the session closes after that reply
+     */
+    public boolean commandReceived() {
+        enter();
+        try {
+            commands++;
+            if (commands > server.limits().maxCommands()) {
+                LOG.info("*{} client sent too many commands", id());
+                quit();
+                return false;
+            }
+            return true;
+        } finally {
+            exit();
+        }
+    }
+
+    /** Invalid commands so far. */
+    public int errors() {
+        enter();
+        try {
+            return errors;
+        } finally {
+            exit();
+        }
+    }
+
+    /** Commands so far. */
+    public int commands() {
+        enter();
+        try {
+            return commands;
+        } finally {
+            exit();
+        }
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /**
+     * Stops reading from the client, typically while an authentication answer is pending
+     * (nginx deletes the read timer then too: {@code timeout} does not run while reading is
+     * suspended). Bytes already read and not consumed stay pending.
+     */
+    public void suspendReading() {
+        enter();
+        try {
+            if (phase == Phase.PROTOCOL && !readingSuspended) {
+                readingSuspended = true;
+                connection.suspendRead();
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Reads from the client again. Pending bytes (pipelined commands) are handed to
+     * {@link ProtocolHandler#onData} when the current callback returns, before anything newly read.
+     */
+    public void resumeReading() {
+        enter();
+        try {
+            if (phase == Phase.PROTOCOL && readingSuspended) {
+                readingSuspended = false;
+                readingSince = System.currentTimeMillis();
+                redeliver = clientInput != null;
+                if (!quitting) {
+                    connection.resumeRead();
+                }
+                timer.arm();
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    // ---------------------------------------------------------------- other threads and timers
+
+    /**
+     * Runs {@code task} serialized with the session's callbacks, on the calling thread; for
+     * answers that arrive on other threads. Nothing runs once the session is closed or relaying.
+     */
+    public void execute(Runnable task) {
+        enter();
+        try {
+            if (phase == Phase.PROTOCOL || phase == Phase.BACKEND) {
+                task.run();
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Runs {@code task} after {@code delay} as with {@link #execute} (nginx: {@code Auth-Wait},
+     * {@code smtp_greeting_delay}).
+     *
+     * @return the scheduled task, to cancel it
+     */
+    public ScheduledFuture<?> schedule(Duration delay, Runnable task) {
+        Objects.requireNonNull(task, "task");
+        return manager.scheduler().schedule(() -> execute(task), delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    // ---------------------------------------------------------------- backend and relay
+
+    /**
+     * Connects to the backend the authentication chose and lets {@code login} log in. Client reads
+     * are suspended until the relay starts; bytes the client pipelined are kept for the backend.
+     * The connection and login must complete within the server's {@code timeout}.
+     *
+     * @throws IllegalStateException when called twice or after close
+     */
+    public void connectBackend(InetSocketAddress address, BackendLogin login) {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(login, "login");
+        enter();
+        try {
+            if (phase != Phase.PROTOCOL || quitting) {
+                throw new IllegalStateException("connectBackend() while " + phase);
+            }
+            phase = Phase.BACKEND;
+            this.login = login;
+            backendSince = System.currentTimeMillis();
+            connection.suspendRead();
+            timer.arm();
+            LOG.debug("*{} connecting to upstream {}", id(), address);
+            ConnectFuture future = manager.connect(address, this);
+            connecting = future;
+            future.addListener(done -> {
+                ConnectFuture result = (ConnectFuture) done;
+                if (!result.isConnected() && !result.isCanceled()) {
+                    connectFailed(address, result.getException());
+                }
+            });
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Ends the login and starts relaying: {@code toClient} (the backend's last login reply and
+     * anything after it, or null) goes to the client, then the client's pipelined bytes to the
+     * backend, then everything both ways. The protocol handler and the login are released.
+     *
+     * @throws IllegalStateException when the backend is not connected
+     */
+    public void startRelay(IoBuffer toClient) {
+        enter();
+        try {
+            if (phase != Phase.BACKEND || backend == null) {
+                throw new IllegalStateException("startRelay() while " + phase + (backend == null ? " unconnected" : ""));
+            }
+            phase = Phase.RELAY;
+            timer.cancel();
+            SessionLimits limits = server.limits();
+            Relay started = new Relay(id(), connection, backend, limits.proxyBuffer(), limits.proxyTimeout(),
+                    manager.scheduler(), manager.relayCounters());
+            IoBuffer pipelined = clientInput;
+            clientInput = null;
+            backendInput = null;
+            handler = null;
+            login = null;
+            started.start(toClient, pipelined);
+            relay = started; // from here MINA events go straight to the relay
+            LOG.debug("*{} client logged in", id());
+        } finally {
+            exit();
+        }
+    }
+
+    /** Bytes relayed from the client to the backend; 0 before the relay. */
+    public long bytesFromClient() {
+        Relay current = relay;
+        return current == null ? 0 : current.bytesFromClient();
+    }
+
+    /** Bytes relayed from the backend to the client; 0 before the relay. */
+    public long bytesFromBackend() {
+        Relay current = relay;
+        return current == null ? 0 : current.bytesFromBackend();
+    }
+
+    @Override
+    public String toString() {
+        return "*" + id() + " " + text(clientAddress) + " " + server;
+    }
+
+    /** {@code 192.0.2.1:54321} as nginx writes a client, without Java's leading slash. */
+    private static String text(InetSocketAddress address) {
+        return address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
+    // ================================================================ events from the client connection
+
+    /**
+     * The connection is accepted: {@code timeout} runs from now, also while a TLS handshake or a
+     * PROXY protocol header holds back {@link #opened()}.
+     */
+    void created() {
+        enter();
+        try {
+            readingSince = System.currentTimeMillis();
+            timer.arm();
+        } finally {
+            exit();
+        }
+    }
+
+    void opened() {
+        enter();
+        try {
+            if (phase != Phase.PROTOCOL || quitting) {
+                return;
+            }
+            LOG.debug("*{} client {} connected to {}", id(), text(clientAddress), listen.addressText());
+            readingSince = System.currentTimeMillis();
+            handler = server.protocol().newHandler(this);
+            handler.onStart();
+        } finally {
+            exit();
+        }
+    }
+
+    void clientReceived(IoBuffer data) {
+        Relay current = relay;
+        if (current != null) {
+            current.fromClient(data);
+            return;
+        }
+        enter();
+        try {
+            current = relay;
+            if (current != null) {
+                current.fromClient(data); // the relay started while we waited for the lock
+            } else if (phase == Phase.PROTOCOL && !readingSuspended && !quitting && handler != null) {
+                deliver(Bytes.concat(clientInput, data));
+            } else if (!quitting && (phase == Phase.PROTOCOL || phase == Phase.BACKEND)) {
+                clientInput = Bytes.concat(clientInput, data); // read just before a suspension took hold
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    void clientSent() {
+        Relay current = relay;
+        if (current != null) {
+            current.sentToClient();
+            return;
+        }
+        enter();
+        try {
+            current = relay;
+            if (current != null) {
+                current.sentToClient();
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    void clientInputClosed() {
+        Relay current = relay;
+        if (current != null) {
+            current.inputClosed(connection);
+        } else {
+            connection.closeOnFlush(); // what the protocol answered to the last command still goes out
+        }
+    }
+
+    void clientClosed() {
+        closed = true;
+        Relay current = relay;
+        if (current != null) {
+            current.closed(connection);
+        } else {
+            enter();
+            try {
+                current = relay;
+                if (current != null) {
+                    current.closed(connection);
+                } else {
+                    closeBeforeRelay();
+                }
+            } finally {
+                exit();
+            }
+        }
+        manager.sessionClosed(this);
+    }
+
+    private void closeBeforeRelay() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        phase = Phase.CLOSED;
+        timer.cancel();
+        abandonBackend();
+        ProtocolHandler closing = handler;
+        handler = null;
+        login = null;
+        clientInput = null;
+        if (closing != null) {
+            closing.onClose();
+        }
+    }
+
+    // ================================================================ events from the backend connection
+
+    void backendOpened(IoSession opened) {
+        enter();
+        try {
+            if (phase != Phase.BACKEND || login == null) {
+                opened.closeNow(); // the session ended or timed out while connecting
+                return;
+            }
+            backend = opened;
+            connecting = null;
+            login.onConnected(new Backend(opened));
+        } finally {
+            exit();
+        }
+    }
+
+    void backendReceived(IoBuffer data) {
+        Relay current = relay;
+        if (current != null) {
+            current.fromBackend(data);
+            return;
+        }
+        enter();
+        try {
+            current = relay;
+            if (current != null) {
+                current.fromBackend(data);
+            } else if (phase == Phase.BACKEND && login != null) {
+                IoBuffer input = Bytes.concat(backendInput, data);
+                backendInput = null;
+                login.onData(input);
+                if (phase == Phase.BACKEND && input.hasRemaining()) {
+                    backendInput = input;
+                }
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    void backendSent() {
+        Relay current = relay;
+        if (current != null) {
+            current.sentToBackend();
+            return;
+        }
+        enter();
+        try {
+            current = relay;
+            if (current != null) {
+                current.sentToBackend();
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    void backendInputClosed(IoSession side) {
+        Relay current = relay;
+        if (current != null) {
+            current.inputClosed(side);
+        } else {
+            side.closeNow();
+        }
+    }
+
+    void backendClosed(IoSession side) {
+        Relay current = relay;
+        if (current != null) {
+            current.closed(side);
+            return;
+        }
+        enter();
+        try {
+            current = relay;
+            if (current != null) {
+                current.closed(side);
+            } else if (phase == Phase.BACKEND && login != null && side == backend) {
+                LOG.info("*{} upstream closed the connection while logging in", id());
+                backend = null;
+                failLogin(BackendLogin.Failure.CLOSED);
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    private void connectFailed(InetSocketAddress address, Throwable cause) {
+        enter();
+        try {
+            if (phase != Phase.BACKEND || login == null || backend != null) {
+                return;
+            }
+            LOG.error("*{} connect() to {} failed ({}) while connecting to upstream", id(), address,
+                    cause == null ? "unknown" : cause.getMessage());
+            if (depth > 1) {
+                connectFailure = cause; // reported when the current callback returns, not inside it
+            } else {
+                connecting = null;
+                failLogin(BackendLogin.Failure.CONNECT_FAILED);
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    private void failLogin(BackendLogin.Failure failure) {
+        BackendLogin failed = login;
+        login = null;
+        failed.onClose(failure);
+        quit();
+    }
+
+    private void abandonBackend() {
+        if (connecting != null) {
+            connecting.cancel();
+            connecting = null;
+        }
+        if (backend != null) {
+            backend.closeNow();
+            backend = null;
+        }
+    }
+
+    // ================================================================ timeout
+
+    /** The current {@code timeout} deadline: idle reading before the backend, connect and login after. */
+    private long deadline() {
+        lock.lock();
+        try {
+            switch (phase) {
+                case PROTOCOL:
+                    if (readingSuspended) {
+                        return DeadlineTimer.NONE;
+                    }
+                    return Math.max(readingSince, connection.getLastReadTime()) + timeoutMillis;
+                case BACKEND:
+                    return backendSince + timeoutMillis;
+                default:
+                    return DeadlineTimer.NONE;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void timedOut() {
+        enter();
+        try {
+            if (phase == Phase.PROTOCOL) {
+                LOG.info("*{} client timed out", id());
+                quit();
+                if (handler != null) {
+                    handler.onTimeout();
+                }
+            } else if (phase == Phase.BACKEND && login != null) {
+                LOG.info("*{} upstream timed out", id());
+                abandonBackend();
+                failLogin(BackendLogin.Failure.TIMED_OUT);
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    // ================================================================ callbacks and the lock
+
+    private void deliver(IoBuffer input) {
+        clientInput = null;
+        handler.onData(input);
+        if (phase == Phase.PROTOCOL || phase == Phase.BACKEND) {
+            if (input.hasRemaining()) {
+                clientInput = input; // MINA's read buffers are fresh per read, so keeping one is safe
+            }
+        }
+    }
+
+    /** Stops reading and closes the session when the outermost callback returns. */
+    private void quit() {
+        quitting = true;
+        closeAfterCallback = true;
+        connection.suspendRead();
+    }
+
+    private void enter() {
+        lock.lock();
+        depth++;
+    }
+
+    /**
+     * Leaves a callback; the outermost one then does what was asked during it: report a connect
+     * failure, hand pending input to the protocol after a resume, close after a quit.
+     */
+    private void exit() {
+        try {
+            if (depth == 1) {
+                finishCallback();
+            }
+        } finally {
+            depth--;
+            lock.unlock();
+        }
+    }
+
+    private void finishCallback() {
+        if (connectFailure != null) {
+            connectFailure = null;
+            if (phase == Phase.BACKEND && login != null && backend == null) {
+                connecting = null;
+                failLogin(BackendLogin.Failure.CONNECT_FAILED);
+            }
+        }
+        while (redeliver && phase == Phase.PROTOCOL && !readingSuspended && !quitting && handler != null) {
+            redeliver = false;
+            if (clientInput != null) {
+                deliver(clientInput);
+            }
+        }
+        redeliver = false;
+        if (closeAfterCallback) {
+            closeAfterCallback = false;
+            connection.closeOnFlush();
+        }
+    }
+}
