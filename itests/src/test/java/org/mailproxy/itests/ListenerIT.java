@@ -1,0 +1,226 @@
+package org.mailproxy.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import javax.inject.Inject;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.mailproxy.core.spi.MailProtocol;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/**
+ * The core's listeners in a real Karaf: servers of etc/mail.conf accept connections once their
+ * protocol module is there; Config Admin changes open and close listeners without a restart while
+ * an unchanged listener keeps its open connection; a broken etc/mail.conf is rejected with its
+ * line in the log and the running configuration keeps serving; a protocol module that goes away
+ * takes its servers' listeners with it and brings them back when it returns.
+ */
+public class ListenerIT extends MailProxyTestSupport {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Inject
+    private ConfigurationAdmin configAdmin;
+
+    private ServiceRegistration<MailProtocol> protocol;
+    private Configuration extra;
+
+    @Before
+    public void registerProtocol() throws Exception {
+        protocol = bundleContext.registerService(MailProtocol.class, new LinePrintingProtocol("test ready"),
+                new Hashtable<>());
+        awaitTrue("pop3 port " + port("pop3") + " accepts", () -> accepts(port("pop3")));
+    }
+
+    @After
+    public void cleanUp() throws Exception {
+        if (extra != null) {
+            extra.delete();
+        }
+        if (protocol != null) {
+            protocol.unregister();
+        }
+        awaitTrue("pop3 port closed again", () -> !accepts(port("pop3")));
+    }
+
+    @Test
+    public void serverFromMailConfAcceptsAndGreets() throws Exception {
+        try (Client client = new Client(port("pop3"))) {
+            assertEquals("+OK test ready", client.readLine());
+            assertEquals("+OK hello", client.command("hello"));
+        }
+    }
+
+    @Test
+    public void configAdminChangeOpensAndClosesListenersWithoutTouchingUnchangedOnes() throws Exception {
+        try (Client kept = new Client(port("pop3"))) {
+            assertEquals("+OK test ready", kept.readLine());
+
+            int first = freePort();
+            extra = configAdmin.getFactoryConfiguration("org.mailproxy.server", "itest-extra", "?");
+            Hashtable<String, Object> props = new Hashtable<>();
+            props.put("listen", "127.0.0.1:" + first);
+            props.put("protocol", "pop3");
+            extra.update(props);
+            awaitTrue("new listener on " + first, () -> accepts(first));
+            try (Client added = new Client(first)) {
+                assertEquals("+OK test ready", added.readLine());
+            }
+
+            int second = freePort();
+            props.put("listen", "127.0.0.1:" + second);
+            extra.update(props);
+            awaitTrue("listener moved to " + second, () -> accepts(second));
+            awaitTrue("old listener on " + first + " closed", () -> !accepts(first));
+
+            extra.delete();
+            extra = null;
+            awaitTrue("removed listener on " + second + " closed", () -> !accepts(second));
+
+            // the connection accepted before all this is still served
+            assertEquals("+OK still here", kept.command("still here"));
+        }
+    }
+
+    @Test
+    public void brokenMailConfIsRejectedWithItsLineAndTheOldConfigKeepsServing() throws Exception {
+        Path conf = Path.of(System.getProperty("mailproxy.conf"));
+        String good = Files.readString(conf, StandardCharsets.UTF_8);
+        List<String> lines = good.lines().toList();
+        int xclientLine = lines.indexOf("    xclient           off;") + 1;
+        assertTrue("test config has the xclient line", xclientLine > 0);
+        Path log = Path.of(System.getProperty("karaf.data"), "log", "karaf.log");
+        String expected = "invalid value \"offf\" in \"xclient\" directive, it must be \"on\" or \"off\" in "
+                + conf + ":" + xclientLine;
+        try {
+            Files.writeString(conf, good.replace("    xclient           off;", "    xclient           offf;"),
+                    StandardCharsets.UTF_8);
+            awaitTrue("the log names " + conf + ":" + xclientLine, () -> read(log).contains(expected));
+            try (Client client = new Client(port("pop3"))) {
+                assertEquals("+OK test ready", client.readLine());
+            }
+        } finally {
+            Files.writeString(conf, good, StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    public void stoppingTheProtocolModuleClosesItsListenersAndStartingItReopensThem() throws Exception {
+        try (Client before = new Client(port("pop3"))) {
+            assertEquals("+OK test ready", before.readLine());
+            protocol.unregister();
+            protocol = null;
+            awaitTrue("pop3 port closed", () -> !accepts(port("pop3")));
+            // a session that had not logged in belongs to the protocol: it is closed
+            assertEquals(null, before.readLineOrNull());
+        }
+        protocol = bundleContext.registerService(MailProtocol.class, new LinePrintingProtocol("back again"),
+                new Hashtable<>());
+        awaitTrue("pop3 port open again", () -> accepts(port("pop3")));
+        try (Client after = new Client(port("pop3"))) {
+            assertEquals("+OK back again", after.readLine());
+        }
+        assertFalse("smtp has no module: inactive", accepts(port("smtp")));
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            return true;
+        } catch (ConnectException e) {
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        fail("timed out waiting: " + what);
+    }
+
+    /** A line-oriented client over a real socket. */
+    private static final class Client implements AutoCloseable {
+        private final Socket socket;
+        private final BufferedReader in;
+        private final OutputStream out;
+
+        Client(int port) throws IOException {
+            socket = new Socket();
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            socket.setSoTimeout(10_000);
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            out = socket.getOutputStream();
+        }
+
+        String readLine() throws IOException {
+            String line = in.readLine();
+            if (line == null) {
+                throw new IOException("connection closed by the proxy");
+            }
+            return line;
+        }
+
+        String readLineOrNull() throws IOException {
+            try {
+                return in.readLine();
+            } catch (java.net.SocketException e) {
+                return null;
+            }
+        }
+
+        String command(String line) throws IOException {
+            out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            return readLine();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+}
