@@ -126,6 +126,33 @@ public class ListenerIT extends MailProxyTestSupport {
     }
 
     @Test
+    public void serverErrorLogGetsThatServersMessagesInNginxFormat() throws Exception {
+        Path logDir = Path.of(System.getProperty("karaf.data"), "log");
+        Path serverLog = logDir.resolve("itest-server-" + System.nanoTime() + ".log");
+        int port = freePort();
+        extra = configAdmin.getFactoryConfiguration("org.mailproxy.server", "itest-logged", "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("listen", "127.0.0.1:" + port);
+        props.put("protocol", "pop3");
+        props.put("error_log", serverLog + " debug");
+        extra.update(props);
+        awaitTrue("listener on " + port, () -> accepts(port));
+        try (Client client = new Client(port)) {
+            assertEquals("+OK test ready", client.readLine());
+        }
+        String connected = "connected to 127.0.0.1:" + port;
+        awaitTrue(serverLog + " has the connection", () -> read(serverLog).contains(connected));
+        String line = read(serverLog).lines().filter(l -> l.contains(connected)).findFirst().orElseThrow();
+        assertTrue(line, line.matches("\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d \\[debug\\] \\*\\d+ client "
+                + "127\\.0\\.0\\.1:\\d+ connected to 127\\.0\\.0\\.1:" + port));
+        // the mail-level log (top-level error_log of the test configuration, level info) has
+        // the configuration messages but not this server's debug lines
+        Path mailLog = logDir.resolve("mail.log");
+        awaitTrue("mail.log has the configuration messages", () -> read(mailLog).contains("[info] mail configuration applied"));
+        assertFalse(read(mailLog).contains(connected));
+    }
+
+    @Test
     public void stoppingTheProtocolModuleClosesItsListenersAndStartingItReopensThem() throws Exception {
         try (Client before = new Client(port("pop3"))) {
             assertEquals("+OK test ready", before.readLine());

@@ -70,6 +70,13 @@ public final class ConfigBuilder {
             if (spec != null && !spec.allowedIn(Context.MAIN)) {
                 throw notAllowed(d);
             }
+            if (spec != null) {
+                // a mail directive that nginx also knows at top level (error_log): checked like
+                // any other; the mail block inherits it
+                spec.checkArgs(d);
+                spec.parse(d);
+                continue;
+            }
             notes.add(at("\"" + d.name() + "\" directive is outside of \"mail\", ignored", d));
         }
         if (result == null) {

@@ -161,6 +161,10 @@ final class ConfFileSource implements AutoCloseable {
                 }
             }
         }
+        if (mailOwn.stream().noneMatch(d -> d.name().equals("error_log"))) {
+            // nginx: the mail block inherits the top-level error_log
+            top.stream().filter(d -> d.name().equals("error_log")).forEach(mailOwn::add);
+        }
         String mailFile = mail == null ? file.toString() : mail.file();
         int mailLine = mail == null ? 0 : mail.line();
         update(configAdmin.getConfiguration(MAIL_PID, "?"),

@@ -81,6 +81,7 @@ public final class MailRuntime {
     private ListenerSet listeners;
     private ConfigAdminBlocks blocks;
     private ConfFileSource fileSource;
+    private ErrorLogs errorLogs;
     private ScheduledFuture<?> pendingRebuild;
     private volatile boolean active;
     /** Server state by configuration PID, as of the last successful rebuild (config thread only). */
@@ -91,9 +92,10 @@ public final class MailRuntime {
         sessions = new SessionManager();
         listeners = new ListenerSet(sessions.ioProcessor(), sessions.clientHandler());
         active = true;
+        errorLogs = new ErrorLogs(configAdmin, Paths.get(Objects.requireNonNullElse(context.getProperty("karaf.base"), ".")));
         blocks = new ConfigAdminBlocks(this::scheduleRebuild);
         blocks.register(context);
-        fileSource = new ConfFileSource(confFile(context), configAdmin, () -> registry, this::checkServable);
+        fileSource = new ConfFileSource(confFile(context), configAdmin, () -> registry, MailRuntime::checkServable);
         fileSource.start(POLL_MILLIS);
         LOG.info("mail proxy started, configuration file {}", fileSource.file());
     }
@@ -213,7 +215,8 @@ public final class MailRuntime {
     }
 
     /** What this build cannot serve is a configuration error, never silently ignored. */
-    private void checkServable(MailConfiguration config) throws ConfigException {
+    private static void checkServable(MailConfiguration config) throws ConfigException {
+        ErrorLogs.check(config);
         for (ServerConfig server : config.servers()) {
             for (ListenSpec listen : server.listens()) {
                 try {
@@ -246,6 +249,7 @@ public final class MailRuntime {
             }
             next.put(pid, new ServerState(pid, server, mailServer, inactive));
         }
+        errorLogs.apply(config);
         List<BindingState> states = listeners.apply(bindings);
         for (BindingState state : states) {
             if (!state.bound()) {

@@ -15,6 +15,7 @@ import org.mailproxy.core.relay.Relay;
 import org.mailproxy.core.spi.ProtocolHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One client connection of the mail proxy, from accept to close (nginx: {@code ngx_mail_session_t}).
@@ -45,6 +46,8 @@ import org.slf4j.LoggerFactory;
 public final class MailSession {
 
     private static final Logger LOG = LoggerFactory.getLogger(MailSession.class);
+    /** Logging-context key: the name of the server whose session is being handled. */
+    public static final String MDC_SERVER = "mail.server";
 
     private enum Phase { PROTOCOL, BACKEND, RELAY, CLOSED }
 
@@ -712,7 +715,11 @@ public final class MailSession {
 
     private void enter() {
         lock.lock();
-        depth++;
+        if (depth++ == 0) {
+            // whatever is logged while this session is handled names its server: per-server
+            // error_log files filter on it (see the core's ErrorLogs)
+            MDC.put(MDC_SERVER, server.name());
+        }
     }
 
     /**
@@ -725,7 +732,9 @@ public final class MailSession {
                 finishCallback();
             }
         } finally {
-            depth--;
+            if (--depth == 0) {
+                MDC.remove(MDC_SERVER);
+            }
             lock.unlock();
         }
     }

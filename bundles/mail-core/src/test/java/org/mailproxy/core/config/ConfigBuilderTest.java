@@ -73,7 +73,6 @@ class ConfigBuilderTest {
                 "smtp_capabilities"), config.mail().unvalidated().stream().map(Directive::name).toList());
         assertEquals(List.of(
                 "\"worker_processes\" directive is outside of \"mail\", ignored in " + f + ":1",
-                "\"error_log\" directive is outside of \"mail\", ignored in " + f + ":3",
                 "\"events\" directive is outside of \"mail\", ignored in " + f + ":5",
                 "\"auth_http\" directive belongs to the \"auth_http\" module, which is not active, in " + f + ":11",
                 "\"imap_capabilities\" directive belongs to the \"imap\" module, which is not active, in " + f + ":13",
@@ -101,7 +100,7 @@ class ConfigBuilderTest {
         assertEquals(List.of("SIZE 10485760", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN"),
                 config.servers().get(0).get("smtp_capabilities"));
         assertEquals("localhost:9000/cgi-bin/auth.cgi", imap.string("auth_http"));
-        assertEquals(3, config.notes().size(), config.notes().toString());
+        assertEquals(2, config.notes().size(), config.notes().toString());
 
         core.remove(TestFiles.imap());
         assertTrue(core.isActive("imap"));
@@ -202,6 +201,7 @@ class ConfigBuilderTest {
         "`mail {\n proxy_protocol v3;\n}`                    | invalid value \"v3\" in F:2",
         "`mail {\n server_name a;\n server_name b;\n}`       | \"server_name\" directive is duplicate in F:3",
         "`mail {\n error_log /l warnx;\n}`                   | invalid log level \"warnx\" in F:2",
+        "`error_log /l warnx;\nmail {\n}`                   | invalid log level \"warnx\" in F:1",
         "`mail {\n error_log /l warn info;\n}`               | duplicate log level \"info\" in F:2",
         "`mail {\n error_log /l warn x;\n}`                  | invalid parameter \"x\" in F:2",
         "`mail {\n error_log /l info debug_mail;\n}`         | invalid log level \"debug_mail\" in F:2",
