@@ -449,8 +449,13 @@ final class Pop3Handler implements ProtocolHandler {
             authenticated(new AuthResult.TemporaryError("no authenticator"));
             return;
         }
-        auth.authenticate(request, config.server()).whenComplete((result, failure) -> session.execute(() ->
-                authenticated(result != null ? result : new AuthResult.TemporaryError(String.valueOf(failure)))));
+        try {
+            auth.authenticate(request, config.server()).whenComplete((result, failure) -> session.execute(() ->
+                    authenticated(result != null ? result : new AuthResult.TemporaryError(String.valueOf(failure)))));
+        } catch (RuntimeException e) {
+            LOG.error("*{} the authenticator failed", session.id(), e);
+            authenticated(new AuthResult.TemporaryError(e.toString()));
+        }
     }
 
     private void authenticated(AuthResult result) {
