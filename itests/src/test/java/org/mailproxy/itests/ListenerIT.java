@@ -137,6 +137,8 @@ public class ListenerIT extends MailProxyTestSupport {
         props.put("error_log", serverLog + " debug");
         extra.update(props);
         awaitTrue("listener on " + port, () -> accepts(port));
+        // Pax Logging applies its new configuration asynchronously; the appender creates its file
+        awaitTrue(serverLog + " created", () -> Files.exists(serverLog));
         try (Client client = new Client(port)) {
             assertEquals("+OK test ready", client.readLine());
         }

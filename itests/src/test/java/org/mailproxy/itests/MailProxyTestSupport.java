@@ -117,10 +117,10 @@ public abstract class MailProxyTestSupport {
                 + " (build it first: mvn -B verify from the root, or -am with -pl itests)");
         }
 
-        List<String> portNames = new ArrayList<>(MAIL_PORTS);
-        portNames.addAll(List.of("ssh", "rmi_registry", "rmi_server"));
-        Map<String, Integer> ports = freePorts(portNames);
-
+        // Pax Exam calls this once per test class even when one container serves the whole suite
+        // (PerSuite): pick the ports and write the configuration once, or a later call would hand
+        // the tests ports the running container does not use.
+        Map<String, Integer> ports = suitePorts();
         File testConfig = writeTestConfig(ports);
 
         List<Option> options = new ArrayList<>(Arrays.asList(
@@ -168,6 +168,17 @@ public abstract class MailProxyTestSupport {
             throw new IllegalStateException("system property " + name + " is not set (run the tests through Maven)");
         }
         return value;
+    }
+
+    private static Map<String, Integer> suitePorts;
+
+    private static synchronized Map<String, Integer> suitePorts() throws IOException {
+        if (suitePorts == null) {
+            List<String> portNames = new ArrayList<>(MAIL_PORTS);
+            portNames.addAll(List.of("ssh", "rmi_registry", "rmi_server"));
+            suitePorts = freePorts(portNames);
+        }
+        return suitePorts;
     }
 
     /** Binds all ports at once (so they differ), then releases them for Karaf. */
