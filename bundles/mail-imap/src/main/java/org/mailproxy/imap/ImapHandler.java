@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.filter.ssl.SslFilter;
@@ -69,6 +70,7 @@ final class ImapHandler implements ProtocolHandler {
     private AuthResult.Failure saslFailure;
     private boolean saslRetry;
     private ScheduledFuture<?> delayed;
+    private CompletableFuture<AuthResult> pending;
     private boolean closed;
 
     ImapHandler(MailSession session, ImapProtocol protocol, ServerConfig config, ImapSettings settings) {
@@ -119,6 +121,9 @@ final class ImapHandler implements ProtocolHandler {
         closed = true;
         if (delayed != null) {
             delayed.cancel(false);
+        }
+        if (pending != null) {
+            pending.cancel(false); // the authenticator drops its request to the auth server
         }
         clearCredentials();
     }
@@ -418,7 +423,12 @@ final class ImapHandler implements ProtocolHandler {
             internalError();
             return;
         }
-        authenticator.authenticate(request, config).whenComplete((result, failure) -> session.execute(() -> {
+        CompletableFuture<AuthResult> stage = authenticator.authenticate(request, config).toCompletableFuture();
+        pending = stage;
+        stage.whenComplete((result, failure) -> session.execute(() -> {
+            if (pending == stage) {
+                pending = null;
+            }
             AuthResult answer = result;
             if (answer == null) {
                 answer = new AuthResult.TemporaryError(String.valueOf(failure));
@@ -442,8 +452,8 @@ final class ImapHandler implements ProtocolHandler {
     }
 
     private void backend(AuthResult.Ok ok) {
-        byte[] user = ok.user() != null ? bytes(ok.user()) : login;
-        byte[] pass = ok.password() != null ? bytes(ok.password()) : plaintext() ? password : null;
+        byte[] user = ok.user() != null ? same(ok.user(), login) : login;
+        byte[] pass = ok.password() != null ? same(ok.password(), password) : plaintext() ? password : null;
         clearCredentials();
         if (pass == null) {
             LOG.error("*{} auth server did not send password", session.id());
@@ -540,8 +550,15 @@ final class ImapHandler implements ProtocolHandler {
         return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
     }
 
-    static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
+    /**
+     * The backend's login or password from the auth server's answer: the client's own bytes when
+     * it is what the client sent (an authenticator echoes the request), else the answer as UTF-8.
+     */
+    private static byte[] same(String answer, byte[] client) {
+        if (client != null && answer.equals(text(client))) {
+            return client;
+        }
+        return answer.getBytes(StandardCharsets.UTF_8);
     }
 
     private static String oneLine(String text) {

@@ -13,10 +13,10 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.mailproxy.auth.http.internal.AuthHttpModule;
 import org.mailproxy.imap.fixtures.AuthServer;
 import org.mailproxy.imap.fixtures.Client;
 import org.mailproxy.imap.fixtures.FakeImapBackend;
-import org.mailproxy.imap.fixtures.HttpAuthenticator;
 import org.mailproxy.imap.fixtures.ImapProxy;
 
 /**
@@ -29,11 +29,13 @@ class ImapSessionTest {
     private AuthServer auth;
     private FakeImapBackend backend;
     private ImapProxy proxy;
+    private final AuthHttpModule authHttp = new AuthHttpModule();
 
     @BeforeEach
     void start() throws Exception {
         backend = new FakeImapBackend();
         auth = new AuthServer(this::nginxTestAuth);
+        authHttp.start();
     }
 
     @AfterEach
@@ -41,6 +43,7 @@ class ImapSessionTest {
         if (proxy != null) {
             proxy.close();
         }
+        authHttp.stop();
         auth.close();
         backend.close();
     }
@@ -80,7 +83,8 @@ class ImapSessionTest {
     private String wait = "1";
 
     private void serve(String directives) throws Exception {
-        proxy = new ImapProxy(new ImapProtocol(new HttpAuthenticator(auth.address())), directives);
+        proxy = new ImapProxy(new ImapProtocol(authHttp),
+                "auth_http http://127.0.0.1:" + auth.port() + "/mail/auth;\n" + directives, authHttp);
     }
 
     private Client client() throws Exception {
@@ -308,14 +312,15 @@ class ImapSessionTest {
         auth.respond(h -> Map.of("Auth-Status", "OK", "Auth-Server", "127.0.0.1",
                 "Auth-Port", String.valueOf(backend.port())));
         serve("");
-        byte[] login = "j\u00f6rg".getBytes(StandardCharsets.UTF_8);
+        // UTF-8 and a byte that is not UTF-8: the backend gets exactly what the client sent
+        byte[] login = {'j', (byte) 0xc3, (byte) 0xb6, 'r', 'g', (byte) 0xff};
         try (Client c = client()) {
             c.send("a1 LOGIN {" + login.length + "+}\r\n");
             c.send(login);
             c.send(" \"pa ss\\\"\"\r\n");
             assertEquals("a1 OK LOGIN completed", c.readLine());
         }
-        assertEquals("a1 LOGIN {5}\r\n" + new String(login, StandardCharsets.ISO_8859_1) + " {6}\r\npa ss\"\r\n",
+        assertEquals("a1 LOGIN {6}\r\n" + new String(login, StandardCharsets.ISO_8859_1) + " {6}\r\npa ss\"\r\n",
                 backend.received(0));
     }
 
