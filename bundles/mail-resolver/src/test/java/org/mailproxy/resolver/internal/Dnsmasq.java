@@ -77,8 +77,32 @@ final class Dnsmasq implements AutoCloseable {
                 + String.join(" ", options) + "):\n" + String.join("\n", tried));
     }
 
+    /**
+     * The binary, as {@link #find()} finds it. On a fresh machine where it is missing and the tests
+     * run as root, the Debian package is installed first with src/test/dnsmasq-install.sh, so that
+     * the README's single test command works on a machine that has only Java, Maven and apt.
+     */
+    private static synchronized String binary() {
+        String found = find();
+        if (!found.contains(File.separator) && "root".equals(System.getProperty("user.name"))) {
+            File script = new File("src/test/dnsmasq-install.sh");
+            if (script.isFile()) {
+                try {
+                    Process install = new ProcessBuilder("bash", script.getPath()).inheritIO().start();
+                    install.waitFor();
+                } catch (IOException e) {
+                    throw new AssertionError("running " + script + " failed: " + e.getMessage(), e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                found = find();
+            }
+        }
+        return found;
+    }
+
     /** The binary: -Dmailproxy.dnsmasq (a path or a name), searched on PATH and in the sbin folders. */
-    private static String binary() {
+    private static String find() {
         String configured = System.getProperty("mailproxy.dnsmasq", "dnsmasq");
         if (configured.isBlank()) {
             configured = "dnsmasq";
