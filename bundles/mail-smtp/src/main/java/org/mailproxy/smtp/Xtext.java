@@ -1,0 +1,32 @@
+package org.mailproxy.smtp;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * xtext (RFC 3461 section 4): the encoding of XCLIENT attribute values. Every byte outside
+ * {@code !}..{@code ~}, and {@code +} and {@code =}, becomes {@code +XX} (upper-case hex), so a
+ * value can hold no space, CR or LF and cannot add attributes or commands (nginx 1.29.2 encodes
+ * XCLIENT LOGIN this way; before, a login with a space injected XCLIENT attributes).
+ */
+final class Xtext {
+
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+    private Xtext() {
+    }
+
+    /** The xtext of the UTF-8 bytes of {@code value}. */
+    static String encode(String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        StringBuilder out = new StringBuilder(bytes.length + 8);
+        for (byte b : bytes) {
+            int c = b & 0xff;
+            if (c >= '!' && c <= '~' && c != '+' && c != '=') {
+                out.append((char) c);
+            } else {
+                out.append('+').append(HEX[c >> 4]).append(HEX[c & 0xf]);
+            }
+        }
+        return out.toString();
+    }
+}
