@@ -42,6 +42,7 @@ import org.apache.karaf.features.FeaturesService;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.runner.RunWith;
+import org.mailproxy.itests.fixtures.MailBackends;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.ProbeBuilder;
@@ -149,6 +150,10 @@ public abstract class MailProxyTestSupport {
             options.add(editConfigurationFilePut("etc/system.properties",
                 PORT_PROPERTY_PREFIX + port.getKey(), port.getValue().toString()));
         }
+        if (MailBackends.enabled()) {
+            options.add(editConfigurationFilePut("etc/system.properties",
+                MailBackends.DIR_PROPERTY, MailBackends.start().dir().toString()));
+        }
         if (Boolean.getBoolean("mailproxy.itest.keep")) {
             options.add(keepRuntimeFolder());
         }
@@ -174,9 +179,16 @@ public abstract class MailProxyTestSupport {
 
     private static synchronized Map<String, Integer> suitePorts() throws IOException {
         if (suitePorts == null) {
+            Map<String, Integer> ports = new LinkedHashMap<>();
+            // The real Dovecot and Postfix (MailBackends: dovecot_imap, dovecot_pop3, postfix_smtp),
+            // started once per JVM and stopped at its exit; first, so their ports are taken below.
+            if (MailBackends.enabled()) {
+                ports.putAll(MailBackends.start().ports());
+            }
             List<String> portNames = new ArrayList<>(MAIL_PORTS);
             portNames.addAll(List.of("ssh", "rmi_registry", "rmi_server"));
-            suitePorts = freePorts(portNames);
+            ports.putAll(freePorts(portNames));
+            suitePorts = ports;
         }
         return suitePorts;
     }
@@ -222,7 +234,11 @@ public abstract class MailProxyTestSupport {
     // Helpers for the test methods (container side)
     // ----------------------------------------------------------------------------------------
 
-    /** A port of the test configuration or of Karaf: smtp, pop3, imap, submission, auth_http, ssh, rmi_registry, rmi_server. */
+    /**
+     * A port of the test configuration or of Karaf: smtp, pop3, imap, submission, auth_http, ssh,
+     * rmi_registry, rmi_server; or of the real backends (see MailBackends): dovecot_imap,
+     * dovecot_pop3, postfix_smtp.
+     */
     protected static int port(String name) {
         String value = System.getProperty(PORT_PROPERTY_PREFIX + name);
         if (value == null) {
