@@ -1,0 +1,696 @@
+package org.mailproxy.itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import javax.inject.Inject;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.osgi.framework.Bundle;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/**
+ * The IMAP bundle in a real Karaf, between a real HTTP auth server (the JDK's, started here on
+ * the suite's auth_http port) and a real Dovecot (itests/fixtures/dovecot.sh, started once for
+ * the suite as root on free loopback ports, users alice/alicepw and bob/bobpw).
+ *
+ * <p>Two servers: the {@code protocol imap} server of mail-itest.conf (nginx defaults, so
+ * {@code proxy_pass_error_message off}), and one added here through Config Admin with every
+ * auth method, {@code proxy_pass_error_message on} and {@code max_errors 3} (its {@code timeout}
+ * is 10s: after a refused login Dovecot delays the next logins from 127.0.0.1 by its auth penalty,
+ * and connecting plus logging in to the backend must fit in {@code timeout}).
+ */
+public class ImapIT extends MailProxyTestSupport {
+
+    private static final String IMAP_BUNDLE = "org.mailproxy.imap";
+    private static final Map<String, String> PASSWORDS =
+            Map.of("alice", "alicepw", "bob", "bobpw", "carol", "c4rol pw \"100%\"");
+
+    /** The suite's Dovecot, started by the first test and stopped when Karaf exits. */
+    private static Dovecot dovecot;
+
+    @Inject
+    private ConfigurationAdmin configAdmin;
+
+    private AuthServer auth;
+    private Configuration extraServer;
+    private Configuration timeoutServer;
+    private int extraPort;
+
+    @Before
+    public void setUp() throws Exception {
+        awaitBundleState(IMAP_BUNDLE, Bundle.ACTIVE, DEFAULT_TIMEOUT);
+        synchronized (ImapIT.class) {
+            if (dovecot == null) {
+                dovecot = Dovecot.start();
+            }
+        }
+        auth = new AuthServer(port("auth_http"), this::authenticate);
+        extraPort = freePort();
+        extraServer = configAdmin.getFactoryConfiguration("org.mailproxy.server", "itest-imap", "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("listen", "127.0.0.1:" + extraPort);
+        props.put("protocol", "imap");
+        props.put("imap_auth", "plain login cram-md5 external xoauth2 oauthbearer");
+        props.put("imap_capabilities", "IMAP4rev1 IDLE SASL-IR ID");
+        props.put("proxy_pass_error_message", "on");
+        props.put("max_errors", "3");
+        props.put("timeout", "10s");
+        extraServer.update(props);
+        awaitTrue("imap port " + port("imap") + " accepts", () -> accepts(port("imap")));
+        awaitTrue("extra imap port " + extraPort + " accepts", () -> accepts(extraPort));
+    }
+
+    @After
+    public void tearDown() throws Exception {
+        if (extraServer != null) {
+            extraServer.delete();
+        }
+        if (timeoutServer != null) {
+            timeoutServer.delete();
+        }
+        if (auth != null) {
+            auth.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- the auth server's rules
+
+    /** What the responder of a test may change: Auth-Wait, a WAIT first, another backend password. */
+    private volatile String authWait = "1";
+    private volatile int waitsBeforeAnswer;
+    private volatile String backendPassword;
+
+    /**
+     * nginx's auth_http protocol, deciding as an auth server for Dovecot's users would: a user's
+     * password for LOGIN/PLAIN, the CRAM-MD5 digest of it, EXTERNAL for anyone, a bearer token
+     * "token-USER" for XOAUTH2 / OAUTHBEARER; the backend is the suite's Dovecot.
+     */
+    private Map<String, String> authenticate(Map<String, String> h) {
+        Map<String, String> out = new HashMap<>();
+        if (waitsBeforeAnswer > 0) {
+            waitsBeforeAnswer--;
+            out.put("Auth-Status", "WAIT");
+            out.put("Auth-Wait", "1");
+            return out;
+        }
+        String method = h.getOrDefault("auth-method", "");
+        String user = unescape(h.getOrDefault("auth-user", ""));
+        String pass = unescape(h.getOrDefault("auth-pass", ""));
+        String password = PASSWORDS.get(user);
+        boolean ok;
+        switch (method) {
+            case "plain":
+                ok = password != null && password.equals(pass);
+                break;
+            case "cram-md5":
+                ok = password != null && hmacMd5(password, h.getOrDefault("auth-salt", "").trim()).equals(pass);
+                break;
+            case "external":
+                ok = password != null;
+                break;
+            case "xoauth2":
+            case "oauthbearer":
+                ok = password != null && pass.equals("token-" + user);
+                break;
+            default:
+                ok = false;
+        }
+        if (ok) {
+            out.put("Auth-Status", "OK");
+            out.put("Auth-Server", "127.0.0.1");
+            out.put("Auth-Port", String.valueOf(dovecot.imapPort));
+            out.put("Auth-Pass", backendPassword != null ? backendPassword : password);
+        } else {
+            out.put("Auth-Status", "Invalid login or password");
+            if (authWait != null) {
+                out.put("Auth-Wait", authWait);
+            }
+            if (method.equals("xoauth2") || method.equals("oauthbearer")) {
+                out.put("Auth-Error-SASL", "eyJzdGF0dXMiOiI0MDEifQ==");
+            }
+        }
+        return out;
+    }
+
+    /** nginx %-escapes space, % and control characters in Auth-User and Auth-Pass. */
+    private static String unescape(String value) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] in = value.getBytes(StandardCharsets.ISO_8859_1);
+        for (int i = 0; i < in.length; i++) {
+            if (in[i] == '%' && i + 2 < in.length) {
+                out.write(Integer.parseInt(new String(in, i + 1, 2, StandardCharsets.US_ASCII), 16));
+                i += 2;
+            } else {
+                out.write(in[i]);
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static String hmacMd5(String key, String text) {
+        try {
+            Mac mac = Mac.getInstance("HmacMD5");
+            mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacMD5"));
+            StringBuilder hex = new StringBuilder();
+            for (byte b : mac.doFinal(text.getBytes(StandardCharsets.US_ASCII))) {
+                hex.append(String.format("%02x", b));
+            }
+            return hex.toString();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String b64(String text) {
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    // ---------------------------------------------------------------- before login
+
+    @Test
+    public void capabilityIdNoopLogoutAsNginxAnswersThem() throws Exception {
+        try (Client c = client(port("imap"))) {
+            c.line("a1 CAPABILITY");
+            assertEquals("* CAPABILITY IMAP4rev1 UIDPLUS IDLE LITERAL+ QUOTA AUTH=PLAIN", c.readLine());
+            assertEquals("a1 OK completed", c.readLine());
+            c.line("a2 ID (\"name\" \"ImapIT\")");
+            assertEquals("* ID NIL", c.readLine());
+            assertEquals("a2 OK completed", c.readLine());
+            c.line("a3 SELECT INBOX");
+            assertEquals("a3 BAD invalid command", c.readLine());
+            c.line("a4 STARTTLS");
+            assertEquals("a4 BAD invalid command", c.readLine());
+            c.line("a5 NOOP");
+            assertEquals("a5 OK completed", c.readLine());
+            c.line("a6 LOGOUT");
+            assertEquals("* BYE", c.readLine());
+            assertEquals("a6 OK completed", c.readLine());
+            assertTrue(c.closedByPeer());
+        }
+        try (Client c = client(extraPort)) {
+            c.line("a1 CAPABILITY");
+            assertEquals("* CAPABILITY IMAP4rev1 IDLE SASL-IR ID AUTH=PLAIN AUTH=LOGIN AUTH=CRAM-MD5 AUTH=EXTERNAL"
+                    + " AUTH=XOAUTH2 AUTH=OAUTHBEARER", c.readLine());
+            assertEquals("a1 OK completed", c.readLine());
+        }
+    }
+
+    // ---------------------------------------------------------------- LOGIN
+
+    @Test
+    public void loginWithAtomsQuotedStringsAndLiterals() throws Exception {
+        try (Client c = client(port("imap"))) {
+            c.line("a1 LOGIN alice alicepw");
+            assertLoggedIn(c, "a1");
+        }
+        try (Client c = client(port("imap"))) {
+            c.line("a1 LOGIN \"carol\" \"c4rol pw \\\"100%\\\"\"");
+            assertLoggedIn(c, "a1");
+        }
+        try (Client c = client(port("imap"))) {
+            c.send("a1 LOGIN carol {15+}\r\nc4rol pw \"100%\"\r\n");
+            assertLoggedIn(c, "a1");
+        }
+        try (Client c = client(port("imap"))) {
+            c.line("a1 LOGIN {5}");
+            assertEquals("+ OK", c.readLine());
+            c.line("alice {7}");
+            assertEquals("+ OK", c.readLine());
+            c.line("alicepw");
+            assertLoggedIn(c, "a1");
+        }
+        try (Client c = client(port("imap"))) {
+            c.send("a1 LOGIN {5+}\r\nalice {7+}\r\nalicepw\r\n");
+            assertLoggedIn(c, "a1");
+        }
+        assertEquals("plain", auth.last().get("auth-method"));
+        assertEquals("imap", auth.last().get("auth-protocol"));
+    }
+
+    /** Dovecot's own tagged OK reaches the client under its tag, and the session is Dovecot's. */
+    private static void assertLoggedIn(Client c, String tag) throws IOException {
+        String ok = c.readLine();
+        assertTrue(ok, ok.startsWith(tag + " OK ") && ok.contains("Logged in"));
+        c.line("s1 SELECT INBOX");
+        String line;
+        while ((line = c.readLine()) != null && !line.startsWith("s1 ")) {
+            // untagged FLAGS, EXISTS...
+        }
+        assertTrue(line, line.startsWith("s1 OK"));
+        c.line("s2 LOGOUT");
+        assertTrue(c.readLine().startsWith("* BYE"));
+        assertTrue(c.readLine().startsWith("s2 OK"));
+    }
+
+    @Test
+    public void wrongPasswordWithAuthWaitThenRetry() throws Exception {
+        try (Client c = client(port("imap"))) {
+            long start = System.nanoTime();
+            c.line("a1 LOGIN alice wrong");
+            assertEquals("a1 NO Invalid login or password", c.readLine());
+            assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(900));
+            c.line("a2 LOGIN alice alicepw");
+            assertLoggedIn(c, "a2");
+        }
+        assertEquals("2", auth.last().get("auth-login-attempt"));
+    }
+
+    @Test
+    public void wrongPasswordWithoutAuthWaitCloses() throws Exception {
+        authWait = null;
+        try (Client c = client(port("imap"))) {
+            c.line("a1 LOGIN alice wrong");
+            assertEquals("a1 NO Invalid login or password", c.readLine());
+            assertTrue(c.closedByPeer());
+        }
+    }
+
+    @Test
+    public void authStatusWaitIsAskedAgain() throws Exception {
+        waitsBeforeAnswer = 1;
+        try (Client c = client(port("imap"))) {
+            c.line("a1 LOGIN bob bobpw");
+            assertLoggedIn(c, "a1");
+        }
+        assertEquals(2, auth.requests.size());
+    }
+
+    @Test
+    public void backendRefusingTheLogin() throws Exception {
+        backendPassword = "not-what-dovecot-has";
+        try (Client c = client(port("imap"))) {
+            c.line("a1 LOGIN alice alicepw");
+            assertEquals("proxy_pass_error_message off", "* BAD internal server error", c.readLine());
+            assertTrue(c.closedByPeer());
+        }
+        try (Client c = client(extraPort)) {
+            c.line("a1 LOGIN alice alicepw");
+            String no = c.readLine();
+            assertTrue("proxy_pass_error_message on: Dovecot's answer, " + no,
+                    no.startsWith("a1 NO ") && no.contains("Authentication failed"));
+            assertTrue(c.closedByPeer());
+        }
+    }
+
+    // ---------------------------------------------------------------- AUTHENTICATE
+
+    @Test
+    public void everyAuthMethod() throws Exception {
+        try (Client c = client(extraPort)) {
+            c.line("1 AUTHENTICATE PLAIN " + b64("\0alice\0alicepw"));
+            assertLoggedIn(c, "1");
+        }
+        try (Client c = client(extraPort)) {
+            c.line("1 AUTHENTICATE PLAIN");
+            assertEquals("+ ", c.readLine());
+            c.line(b64("\0bob\0bobpw"));
+            assertLoggedIn(c, "1");
+        }
+        try (Client c = client(extraPort)) {
+            c.line("1 AUTHENTICATE LOGIN");
+            assertEquals("+ VXNlcm5hbWU6", c.readLine());
+            c.line(b64("alice"));
+            assertEquals("+ UGFzc3dvcmQ6", c.readLine());
+            c.line(b64("alicepw"));
+            assertLoggedIn(c, "1");
+        }
+        try (Client c = client(extraPort)) {
+            c.line("1 AUTHENTICATE CRAM-MD5");
+            String challenge = c.readLine();
+            String salt = new String(Base64.getDecoder().decode(challenge.substring(2)), StandardCharsets.US_ASCII);
+            assertTrue(salt, salt.matches("<\\d+\\.\\d+@mail\\.test\\.example>"));
+            c.line(b64("alice " + hmacMd5("alicepw", salt)));
+            assertLoggedIn(c, "1");
+            assertEquals("cram-md5", auth.last().get("auth-method"));
+        }
+        try (Client c = client(extraPort)) {
+            c.line("1 AUTHENTICATE EXTERNAL " + b64("bob"));
+            assertLoggedIn(c, "1");
+        }
+        try (Client c = client(extraPort)) {
+            c.line("1 AUTHENTICATE XOAUTH2 " + b64("user=alice\001auth=Bearer token-alice\001\001"));
+            assertLoggedIn(c, "1");
+            assertEquals("xoauth2", auth.last().get("auth-method"));
+        }
+        try (Client c = client(extraPort)) {
+            c.line("1 AUTHENTICATE OAUTHBEARER");
+            assertEquals("+ ", c.readLine());
+            c.line(b64("n,a=bob,\001auth=Bearer token-bob\001\001"));
+            assertLoggedIn(c, "1");
+        }
+    }
+
+    @Test
+    public void oauthErrorAsAngieSendsIt() throws Exception {
+        try (Client c = client(extraPort)) {
+            c.line("1 AUTHENTICATE OAUTHBEARER " + b64("n,a=alice,\001auth=Bearer expired\001\001"));
+            assertEquals("+ eyJzdGF0dXMiOiI0MDEifQ==", c.readLine());
+            c.line("AQ==");
+            assertEquals("1 NO Invalid login or password", c.readLine());
+            c.line("2 AUTHENTICATE OAUTHBEARER " + b64("n,a=alice,\001auth=Bearer token-alice\001\001"));
+            assertLoggedIn(c, "2");
+        }
+    }
+
+    // ---------------------------------------------------------------- pipelining and limits
+
+    @Test
+    public void pipelinedCommandsReachDovecotInOrder() throws Exception {
+        try (Client c = client(port("imap"))) {
+            c.send("a0 NOOP\r\na1 LOGIN alice alicepw\r\na2 SELECT INBOX\r\na3 LOGOUT\r\n");
+            assertEquals("a0 OK completed", c.readLine());
+            assertTrue(c.readLine().startsWith("a1 OK "));
+            String line;
+            while ((line = c.readLine()) != null && !line.startsWith("a2 ")) {
+                // SELECT's untagged answers
+            }
+            assertTrue(line, line.startsWith("a2 OK"));
+            assertTrue(c.readLine().startsWith("* BYE"));
+            assertTrue(c.readLine().startsWith("a3 OK"));
+            assertTrue(c.closedByPeer());
+        }
+    }
+
+    @Test
+    public void maxErrorsAndTimeout() throws Exception {
+        try (Client c = client(extraPort)) {
+            for (int i = 1; i <= 3; i++) {
+                c.line("e" + i + " FOO");
+                assertEquals("e" + i + " BAD invalid command", c.readLine());
+            }
+            assertTrue("max_errors 3", c.closedByPeer());
+        }
+        int timeoutPort = freePort();
+        timeoutServer = configAdmin.getFactoryConfiguration("org.mailproxy.server", "itest-imap-timeout", "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("listen", "127.0.0.1:" + timeoutPort);
+        props.put("protocol", "imap");
+        props.put("timeout", "1500ms");
+        timeoutServer.update(props);
+        awaitTrue("imap port " + timeoutPort + " accepts", () -> accepts(timeoutPort));
+        try (Client c = client(timeoutPort)) {
+            c.line("t1 NOOP");
+            assertEquals("t1 OK completed", c.readLine());
+            long start = System.nanoTime();
+            assertNull("timeout 1500ms: closed without a word", c.readLine());
+            long waited = System.nanoTime() - start;
+            assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(1300) && waited < TimeUnit.SECONDS.toNanos(10));
+        }
+    }
+
+    // ---------------------------------------------------------------- through the relay
+
+    @Test
+    public void fetchOfAMultiMegabyteMessageIsByteForByteWhatDovecotStores() throws Exception {
+        byte[] message = dovecot.seed("alice", 3 * 1024 * 1024 + 17);
+        try (Client c = client(port("imap"))) {
+            c.line("a1 LOGIN alice alicepw");
+            assertTrue(c.readLine().startsWith("a1 OK "));
+            c.line("a2 EXAMINE INBOX");
+            String line;
+            int exists = -1;
+            while ((line = c.readLine()) != null && !line.startsWith("a2 ")) {
+                if (line.endsWith(" EXISTS")) {
+                    exists = Integer.parseInt(line.split(" ")[1]);
+                }
+            }
+            assertTrue(line, line.startsWith("a2 OK"));
+            assertTrue("seeded message visible", exists >= 1);
+            c.line("a3 FETCH " + exists + " (RFC822.SIZE BODY.PEEK[])");
+            String header = c.readLine();
+            String expectedStart = "* " + exists + " FETCH (RFC822.SIZE " + message.length + " BODY[] {" + message.length + "}";
+            assertEquals(expectedStart, header);
+            byte[] body = c.read(message.length);
+            assertArrayEquals("the stored message, byte for byte", message, body);
+            assertEquals(")", c.readLine());
+            assertTrue(c.readLine().startsWith("a3 OK"));
+        }
+    }
+
+    @Test
+    public void idleThroughTheRelay() throws Exception {
+        try (Client c = client(port("imap"))) {
+            c.line("a1 LOGIN bob bobpw");
+            assertTrue(c.readLine().startsWith("a1 OK "));
+            c.line("a2 SELECT INBOX");
+            String line;
+            int exists = 0;
+            while ((line = c.readLine()) != null && !line.startsWith("a2 ")) {
+                if (line.endsWith(" EXISTS")) {
+                    exists = Integer.parseInt(line.split(" ")[1]);
+                }
+            }
+            c.timeout(Duration.ofSeconds(45)); // inotify, else Dovecot's 30 s idle check
+            c.line("a3 IDLE");
+            assertTrue(c.readLine().startsWith("+ "));
+            dovecot.seed("bob", 1000);
+            String update = c.readLine(); // Dovecot notices the new file within its IDLE check interval
+            assertEquals("* " + (exists + 1) + " EXISTS", update);
+            c.line("DONE");
+            while ((line = c.readLine()) != null && !line.startsWith("a3 ")) {
+                // RECENT and the like
+            }
+            assertTrue(line, line.startsWith("a3 OK"));
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static Client client(int port) throws IOException {
+        Client c = new Client(port);
+        assertEquals("* OK IMAP4 ready", c.readLine());
+        return c;
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                fail(what + ": not within 20 s");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** A raw IMAP client: lines, exact byte counts, the end of the connection. */
+    static final class Client implements AutoCloseable {
+        private final Socket socket;
+        private final InputStream in;
+        private final OutputStream out;
+
+        Client(int port) throws IOException {
+            socket = new Socket(InetAddress.getLoopbackAddress(), port);
+            socket.setSoTimeout(15_000);
+            in = new java.io.BufferedInputStream(socket.getInputStream(), 65536);
+            out = socket.getOutputStream();
+        }
+
+        void timeout(Duration timeout) throws IOException {
+            socket.setSoTimeout((int) timeout.toMillis());
+        }
+
+        void send(String text) throws IOException {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        void line(String text) throws IOException {
+            send(text + "\r\n");
+        }
+
+        String readLine() throws IOException {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            int b;
+            while ((b = in.read()) >= 0) {
+                if (b == '\n') {
+                    String s = line.toString(StandardCharsets.UTF_8);
+                    return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+                }
+                line.write(b);
+            }
+            return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
+        }
+
+        byte[] read(int n) throws IOException {
+            return in.readNBytes(n);
+        }
+
+        boolean closedByPeer() throws IOException {
+            try {
+                return in.read() < 0;
+            } catch (SocketTimeoutException e) {
+                return false;
+            } catch (IOException e) {
+                return true;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    /** nginx's auth_http protocol on the JDK's HTTP server; every request's headers are kept. */
+    static final class AuthServer implements AutoCloseable {
+        final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
+        private final HttpServer server;
+
+        AuthServer(int port, Function<Map<String, String>, Map<String, String>> responder) throws IOException {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
+            server.createContext("/", exchange -> {
+                Map<String, String> headers = new TreeMap<>();
+                exchange.getRequestHeaders().forEach((name, values) ->
+                        headers.put(name.toLowerCase(Locale.ROOT), values.get(0)));
+                requests.add(headers);
+                responder.apply(headers).forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
+                exchange.sendResponseHeaders(200, -1);
+                exchange.close();
+            });
+            server.start();
+        }
+
+        Map<String, String> last() {
+            return requests.get(requests.size() - 1);
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
+
+    /**
+     * The suite's Dovecot through itests/fixtures/dovecot.sh (found above karaf.home, which Pax
+     * Exam unpacks under itests/target/exam), stopped by a shutdown hook when Karaf exits.
+     */
+    static final class Dovecot {
+        final Path base;
+        final Path script;
+        final int imapPort;
+        private int seeded;
+
+        private Dovecot(Path base, Path script, int imapPort) {
+            this.base = base;
+            this.script = script;
+            this.imapPort = imapPort;
+        }
+
+        static Dovecot start() throws Exception {
+            Path script = findScript();
+            Path base = Paths.get("/tmp", "mailproxy-imapit-" + ProcessHandle.current().pid());
+            int imap = freePort();
+            int pop3 = freePort();
+            run(script.toString(), "start", base.toString(), String.valueOf(imap), String.valueOf(pop3));
+            Dovecot d = new Dovecot(base, script, imap);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    run(script.toString(), "stop", base.toString());
+                    run("-c", "rm -rf '" + base + "'");
+                } catch (Exception e) {
+                    // Karaf is going away anyway
+                }
+            }));
+            return d;
+        }
+
+        private static Path findScript() {
+            String home = System.getProperty("karaf.home", ".");
+            for (Path dir = Paths.get(home).toAbsolutePath(); dir != null; dir = dir.getParent()) {
+                Path candidate = dir.resolve("fixtures").resolve("dovecot.sh");
+                if (Files.isRegularFile(candidate)) {
+                    return candidate;
+                }
+            }
+            throw new IllegalStateException("itests/fixtures/dovecot.sh not found above karaf.home " + home);
+        }
+
+        private static void run(String... command) throws Exception {
+            File log = File.createTempFile("dovecot-fixture", ".log");
+            String[] bash = new String[command.length + 1];
+            bash[0] = "bash";
+            System.arraycopy(command, 0, bash, 1, command.length);
+            Process p = new ProcessBuilder(bash).redirectErrorStream(true).redirectOutput(log)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed: "
+                        + Files.readString(log.toPath()));
+            }
+        }
+
+        /**
+         * Writes a new message of about {@code size} bytes, CRLF line ends, into the user's
+         * Maildir/new, owned by the mail user, and returns its bytes.
+         */
+        synchronized byte[] seed(String user, int size) throws Exception {
+            StringBuilder text = new StringBuilder();
+            seeded++;
+            text.append("From: sender@example.com\r\nTo: ").append(user).append("@test.example\r\n")
+                    .append("Subject: seeded ").append(seeded).append("\r\nX-Test-Id: imapit-").append(seeded)
+                    .append("\r\n\r\n");
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            long n = 0;
+            while (text.length() < size - 2) {
+                String line = Base64.getEncoder().encodeToString(digest.digest(Long.toString(n++).getBytes()));
+                text.append(line, 0, Math.min(line.length(), size - 2 - text.length())).append("\r\n");
+            }
+            byte[] bytes = text.toString().getBytes(StandardCharsets.US_ASCII);
+            Path dir = base.resolve("home").resolve(user).resolve("Maildir");
+            String name = System.currentTimeMillis() / 1000 + ".M" + seeded + "P1.imapit";
+            Path tmp = dir.resolve("tmp").resolve(name);
+            Files.write(tmp, bytes);
+            run("-c", "chown 65534:65534 '" + tmp + "'");
+            Files.move(tmp, dir.resolve("new").resolve(name));
+            return bytes;
+        }
+    }
+}
