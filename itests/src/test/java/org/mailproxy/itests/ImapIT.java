@@ -39,34 +39,31 @@ import javax.inject.Inject;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.mailproxy.itests.fixtures.AuthHttpServer;
+import org.mailproxy.itests.fixtures.MailBackends;
 import org.osgi.framework.Bundle;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
- * The IMAP bundle in a real Karaf, between a real HTTP auth server (the JDK's, started here on
- * the suite's auth_http port) and a real Dovecot (itests/fixtures/dovecot.sh, started once for
- * the suite as root on free loopback ports, users alice/alicepw and bob/bobpw).
+ * The IMAP bundle in a real Karaf, between a real HTTP auth server ({@link AuthHttpServer} on the
+ * suite's auth_http port) and the real Dovecot of {@link MailBackends} (users alice, bob, carol).
  *
  * <p>Two servers: the {@code protocol imap} server of mail-itest.conf (nginx defaults, so
- * {@code proxy_pass_error_message off}), and one added here through Config Admin with every
- * auth method, {@code proxy_pass_error_message on} and {@code max_errors 3} (its {@code timeout}
- * is 10s: after a refused login Dovecot delays the next logins from 127.0.0.1 by its auth penalty,
- * and connecting plus logging in to the backend must fit in {@code timeout}).
+ * {@code proxy_pass_error_message off}), and one added here through Config Admin with every auth
+ * method, {@code proxy_pass_error_message on} and {@code max_errors 3}. Its {@code timeout} is 10s:
+ * after a refused login Dovecot delays the next logins from 127.0.0.1 (its auth penalty), and
+ * connecting plus logging in to the backend must fit in {@code timeout}.
  */
 public class ImapIT extends MailProxyTestSupport {
 
     private static final String IMAP_BUNDLE = "org.mailproxy.imap";
-    private static final Map<String, String> PASSWORDS =
-            Map.of("alice", "alicepw", "bob", "bobpw", "carol", "c4rol pw \"100%\"");
-
-    /** The suite's Dovecot, started by the first test and stopped when Karaf exits. */
-    private static Dovecot dovecot;
+    private static final String SASL_ERROR = "eyJzdGF0dXMiOiI0MDEifQ==";
 
     @Inject
     private ConfigurationAdmin configAdmin;
 
-    private AuthServer auth;
+    private AuthHttpServer auth;
     private Configuration extraServer;
     private Configuration timeoutServer;
     private int extraPort;
@@ -74,12 +71,7 @@ public class ImapIT extends MailProxyTestSupport {
     @Before
     public void setUp() throws Exception {
         awaitBundleState(IMAP_BUNDLE, Bundle.ACTIVE, DEFAULT_TIMEOUT);
-        synchronized (ImapIT.class) {
-            if (dovecot == null) {
-                dovecot = Dovecot.start();
-            }
-        }
-        auth = new AuthServer(port("auth_http"), this::authenticate);
+        auth = AuthHttpServer.start(port("auth_http")).failureWait(1).handler(this::oauth);
         extraPort = freePort();
         extraServer = configAdmin.getFactoryConfiguration("org.mailproxy.server", "itest-imap", "?");
         Hashtable<String, Object> props = new Hashtable<>();
@@ -108,92 +100,26 @@ public class ImapIT extends MailProxyTestSupport {
         }
     }
 
-    // ---------------------------------------------------------------- the auth server's rules
-
-    /** What the responder of a test may change: Auth-Wait, a WAIT first, another backend password. */
-    private volatile String authWait = "1";
-    private volatile int waitsBeforeAnswer;
-    private volatile String backendPassword;
-
     /**
-     * nginx's auth_http protocol, deciding as an auth server for Dovecot's users would: a user's
-     * password for LOGIN/PLAIN, the CRAM-MD5 digest of it, EXTERNAL for anyone, a bearer token
-     * "token-USER" for XOAUTH2 / OAUTHBEARER; the backend is the suite's Dovecot.
+     * What the user table does not do for IMAP: EXTERNAL gets the user's Dovecot password as
+     * Auth-Pass (nginx needs one for the backend LOGIN); for XOAUTH2 and OAUTHBEARER the bearer
+     * token "token-USER" logs USER in, any other token fails with an Auth-Error-SASL challenge, as
+     * Angie's auth servers answer.
      */
-    private Map<String, String> authenticate(Map<String, String> h) {
-        Map<String, String> out = new HashMap<>();
-        if (waitsBeforeAnswer > 0) {
-            waitsBeforeAnswer--;
-            out.put("Auth-Status", "WAIT");
-            out.put("Auth-Wait", "1");
-            return out;
+    private AuthHttpServer.Answer oauth(AuthHttpServer.Request request) {
+        String method = request.method();
+        String password = MailBackends.USERS.get(request.user());
+        if ("external".equals(method) && password != null) {
+            return auth.tableAnswer(request).pass(password);
         }
-        String method = h.getOrDefault("auth-method", "");
-        String user = unescape(h.getOrDefault("auth-user", ""));
-        String pass = unescape(h.getOrDefault("auth-pass", ""));
-        String password = PASSWORDS.get(user);
-        boolean ok;
-        switch (method) {
-            case "plain":
-                ok = password != null && password.equals(pass);
-                break;
-            case "cram-md5":
-                ok = password != null && hmacMd5(password, h.getOrDefault("auth-salt", "").trim()).equals(pass);
-                break;
-            case "external":
-                ok = password != null;
-                break;
-            case "xoauth2":
-            case "oauthbearer":
-                ok = password != null && pass.equals("token-" + user);
-                break;
-            default:
-                ok = false;
+        if (!"xoauth2".equals(method) && !"oauthbearer".equals(method)) {
+            return null;
         }
-        if (ok) {
-            out.put("Auth-Status", "OK");
-            out.put("Auth-Server", "127.0.0.1");
-            out.put("Auth-Port", String.valueOf(dovecot.imapPort));
-            out.put("Auth-Pass", backendPassword != null ? backendPassword : password);
-        } else {
-            out.put("Auth-Status", "Invalid login or password");
-            if (authWait != null) {
-                out.put("Auth-Wait", authWait);
-            }
-            if (method.equals("xoauth2") || method.equals("oauthbearer")) {
-                out.put("Auth-Error-SASL", "eyJzdGF0dXMiOiI0MDEifQ==");
-            }
+        if (password != null && ("token-" + request.user()).equals(request.pass())) {
+            return AuthHttpServer.Answer.ok(MailBackends.HOST, MailBackends.imapPort()).pass(password);
         }
-        return out;
-    }
-
-    /** nginx %-escapes space, % and control characters in Auth-User and Auth-Pass. */
-    private static String unescape(String value) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] in = value.getBytes(StandardCharsets.ISO_8859_1);
-        for (int i = 0; i < in.length; i++) {
-            if (in[i] == '%' && i + 2 < in.length) {
-                out.write(Integer.parseInt(new String(in, i + 1, 2, StandardCharsets.US_ASCII), 16));
-                i += 2;
-            } else {
-                out.write(in[i]);
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private static String hmacMd5(String key, String text) {
-        try {
-            Mac mac = Mac.getInstance("HmacMD5");
-            mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacMD5"));
-            StringBuilder hex = new StringBuilder();
-            for (byte b : mac.doFinal(text.getBytes(StandardCharsets.US_ASCII))) {
-                hex.append(String.format("%02x", b));
-            }
-            return hex.toString();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return AuthHttpServer.Answer.fail(AuthHttpServer.DEFAULT_FAILURE_STATUS).waitSeconds(1)
+                .header("Auth-Error-SASL", SASL_ERROR);
     }
 
     private static String b64(String text) {
@@ -258,8 +184,8 @@ public class ImapIT extends MailProxyTestSupport {
             c.send("a1 LOGIN {5+}\r\nalice {7+}\r\nalicepw\r\n");
             assertLoggedIn(c, "a1");
         }
-        assertEquals("plain", auth.last().get("auth-method"));
-        assertEquals("imap", auth.last().get("auth-protocol"));
+        assertEquals("plain", last().method());
+        assertEquals("imap", last().protocol());
     }
 
     /** Dovecot's own tagged OK reaches the client under its tag, and the session is Dovecot's. */
@@ -287,12 +213,12 @@ public class ImapIT extends MailProxyTestSupport {
             c.line("a2 LOGIN alice alicepw");
             assertLoggedIn(c, "a2");
         }
-        assertEquals("2", auth.last().get("auth-login-attempt"));
+        assertEquals(2, last().loginAttempt());
     }
 
     @Test
     public void wrongPasswordWithoutAuthWaitCloses() throws Exception {
-        authWait = null;
+        auth.failureWait(null);
         try (Client c = client(port("imap"))) {
             c.line("a1 LOGIN alice wrong");
             assertEquals("a1 NO Invalid login or password", c.readLine());
@@ -302,17 +228,18 @@ public class ImapIT extends MailProxyTestSupport {
 
     @Test
     public void authStatusWaitIsAskedAgain() throws Exception {
-        waitsBeforeAnswer = 1;
+        auth.enqueue(AuthHttpServer.Answer.fail("WAIT").waitSeconds(1));
         try (Client c = client(port("imap"))) {
             c.line("a1 LOGIN bob bobpw");
             assertLoggedIn(c, "a1");
         }
-        assertEquals(2, auth.requests.size());
+        assertEquals(2, auth.requests().size());
+        assertEquals("a WAIT is not a new attempt", 1, last().loginAttempt());
     }
 
     @Test
     public void backendRefusingTheLogin() throws Exception {
-        backendPassword = "not-what-dovecot-has";
+        auth.handler(request -> auth.tableAnswer(request).pass("not-what-dovecot-has"));
         try (Client c = client(port("imap"))) {
             c.line("a1 LOGIN alice alicepw");
             assertEquals("proxy_pass_error_message off", "* BAD internal server error", c.readLine());
@@ -354,9 +281,9 @@ public class ImapIT extends MailProxyTestSupport {
             String challenge = c.readLine();
             String salt = new String(Base64.getDecoder().decode(challenge.substring(2)), StandardCharsets.US_ASCII);
             assertTrue(salt, salt.matches("<\\d+\\.\\d+@mail\\.test\\.example>"));
-            c.line(b64("alice " + hmacMd5("alicepw", salt)));
+            c.line(b64("alice " + AuthHttpServer.cramMd5Digest(salt, "alicepw")));
             assertLoggedIn(c, "1");
-            assertEquals("cram-md5", auth.last().get("auth-method"));
+            assertEquals("cram-md5", last().method());
         }
         try (Client c = client(extraPort)) {
             c.line("1 AUTHENTICATE EXTERNAL " + b64("bob"));
@@ -365,7 +292,7 @@ public class ImapIT extends MailProxyTestSupport {
         try (Client c = client(extraPort)) {
             c.line("1 AUTHENTICATE XOAUTH2 " + b64("user=alice\001auth=Bearer token-alice\001\001"));
             assertLoggedIn(c, "1");
-            assertEquals("xoauth2", auth.last().get("auth-method"));
+            assertEquals("xoauth2", last().method());
         }
         try (Client c = client(extraPort)) {
             c.line("1 AUTHENTICATE OAUTHBEARER");
@@ -379,7 +306,7 @@ public class ImapIT extends MailProxyTestSupport {
     public void oauthErrorAsAngieSendsIt() throws Exception {
         try (Client c = client(extraPort)) {
             c.line("1 AUTHENTICATE OAUTHBEARER " + b64("n,a=alice,\001auth=Bearer expired\001\001"));
-            assertEquals("+ eyJzdGF0dXMiOiI0MDEifQ==", c.readLine());
+            assertEquals("+ " + SASL_ERROR, c.readLine());
             c.line("AQ==");
             assertEquals("1 NO Invalid login or password", c.readLine());
             c.line("2 AUTHENTICATE OAUTHBEARER " + b64("n,a=alice,\001auth=Bearer token-alice\001\001"));
@@ -437,7 +364,8 @@ public class ImapIT extends MailProxyTestSupport {
 
     @Test
     public void fetchOfAMultiMegabyteMessageIsByteForByteWhatDovecotStores() throws Exception {
-        byte[] message = dovecot.seed("alice", 3 * 1024 * 1024 + 17);
+        byte[] message = message("alice", 3 * 1024 * 1024 + 17);
+        MailBackends.seed("alice", message);
         try (Client c = client(port("imap"))) {
             c.line("a1 LOGIN alice alicepw");
             assertTrue(c.readLine().startsWith("a1 OK "));
@@ -478,7 +406,7 @@ public class ImapIT extends MailProxyTestSupport {
             c.timeout(Duration.ofSeconds(45)); // inotify, else Dovecot's 30 s idle check
             c.line("a3 IDLE");
             assertTrue(c.readLine().startsWith("+ "));
-            dovecot.seed("bob", 1000);
+            MailBackends.seed("bob", message("bob", 1000));
             String update = c.readLine(); // Dovecot notices the new file within its IDLE check interval
             assertEquals("* " + (exists + 1) + " EXISTS", update);
             c.line("DONE");
@@ -490,6 +418,29 @@ public class ImapIT extends MailProxyTestSupport {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    private AuthHttpServer.Request last() {
+        List<AuthHttpServer.Request> requests = auth.requests();
+        return requests.get(requests.size() - 1);
+    }
+
+    private static int seeded;
+
+    /** A message of about {@code size} bytes with CRLF line ends, so IMAP returns it byte for byte. */
+    private static synchronized byte[] message(String user, int size) throws Exception {
+        seeded++;
+        StringBuilder text = new StringBuilder();
+        text.append("From: sender@example.com\r\nTo: ").append(user).append("@test.example\r\n")
+                .append("Subject: imapit ").append(seeded).append("\r\nX-Test-Id: imapit-").append(seeded)
+                .append("\r\n\r\n");
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        long n = 0;
+        while (text.length() < size - 2) {
+            String line = Base64.getEncoder().encodeToString(digest.digest(Long.toString(n++).getBytes()));
+            text.append(line, 0, Math.min(line.length(), size - 2 - text.length())).append("\r\n");
+        }
+        return text.toString().getBytes(StandardCharsets.US_ASCII);
+    }
 
     private static Client client(int port) throws IOException {
         Client c = new Client(port);
@@ -577,120 +528,6 @@ public class ImapIT extends MailProxyTestSupport {
         @Override
         public void close() throws IOException {
             socket.close();
-        }
-    }
-
-    /** nginx's auth_http protocol on the JDK's HTTP server; every request's headers are kept. */
-    static final class AuthServer implements AutoCloseable {
-        final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
-        private final HttpServer server;
-
-        AuthServer(int port, Function<Map<String, String>, Map<String, String>> responder) throws IOException {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
-            server.createContext("/", exchange -> {
-                Map<String, String> headers = new TreeMap<>();
-                exchange.getRequestHeaders().forEach((name, values) ->
-                        headers.put(name.toLowerCase(Locale.ROOT), values.get(0)));
-                requests.add(headers);
-                responder.apply(headers).forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
-                exchange.sendResponseHeaders(200, -1);
-                exchange.close();
-            });
-            server.start();
-        }
-
-        Map<String, String> last() {
-            return requests.get(requests.size() - 1);
-        }
-
-        @Override
-        public void close() {
-            server.stop(0);
-        }
-    }
-
-    /**
-     * The suite's Dovecot through itests/fixtures/dovecot.sh (found above karaf.home, which Pax
-     * Exam unpacks under itests/target/exam), stopped by a shutdown hook when Karaf exits.
-     */
-    static final class Dovecot {
-        final Path base;
-        final Path script;
-        final int imapPort;
-        private int seeded;
-
-        private Dovecot(Path base, Path script, int imapPort) {
-            this.base = base;
-            this.script = script;
-            this.imapPort = imapPort;
-        }
-
-        static Dovecot start() throws Exception {
-            Path script = findScript();
-            Path base = Paths.get("/tmp", "mailproxy-imapit-" + ProcessHandle.current().pid());
-            int imap = freePort();
-            int pop3 = freePort();
-            run(script.toString(), "start", base.toString(), String.valueOf(imap), String.valueOf(pop3));
-            Dovecot d = new Dovecot(base, script, imap);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    run(script.toString(), "stop", base.toString());
-                    run("-c", "rm -rf '" + base + "'");
-                } catch (Exception e) {
-                    // Karaf is going away anyway
-                }
-            }));
-            return d;
-        }
-
-        private static Path findScript() {
-            String home = System.getProperty("karaf.home", ".");
-            for (Path dir = Paths.get(home).toAbsolutePath(); dir != null; dir = dir.getParent()) {
-                Path candidate = dir.resolve("fixtures").resolve("dovecot.sh");
-                if (Files.isRegularFile(candidate)) {
-                    return candidate;
-                }
-            }
-            throw new IllegalStateException("itests/fixtures/dovecot.sh not found above karaf.home " + home);
-        }
-
-        private static void run(String... command) throws Exception {
-            File log = File.createTempFile("dovecot-fixture", ".log");
-            String[] bash = new String[command.length + 1];
-            bash[0] = "bash";
-            System.arraycopy(command, 0, bash, 1, command.length);
-            Process p = new ProcessBuilder(bash).redirectErrorStream(true).redirectOutput(log)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " failed: "
-                        + Files.readString(log.toPath()));
-            }
-        }
-
-        /**
-         * Writes a new message of about {@code size} bytes, CRLF line ends, into the user's
-         * Maildir/new, owned by the mail user, and returns its bytes.
-         */
-        synchronized byte[] seed(String user, int size) throws Exception {
-            StringBuilder text = new StringBuilder();
-            seeded++;
-            text.append("From: sender@example.com\r\nTo: ").append(user).append("@test.example\r\n")
-                    .append("Subject: seeded ").append(seeded).append("\r\nX-Test-Id: imapit-").append(seeded)
-                    .append("\r\n\r\n");
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            long n = 0;
-            while (text.length() < size - 2) {
-                String line = Base64.getEncoder().encodeToString(digest.digest(Long.toString(n++).getBytes()));
-                text.append(line, 0, Math.min(line.length(), size - 2 - text.length())).append("\r\n");
-            }
-            byte[] bytes = text.toString().getBytes(StandardCharsets.US_ASCII);
-            Path dir = base.resolve("home").resolve(user).resolve("Maildir");
-            String name = System.currentTimeMillis() / 1000 + ".M" + seeded + "P1.imapit";
-            Path tmp = dir.resolve("tmp").resolve(name);
-            Files.write(tmp, bytes);
-            run("-c", "chown 65534:65534 '" + tmp + "'");
-            Files.move(tmp, dir.resolve("new").resolve(name));
-            return bytes;
         }
     }
 }
