@@ -239,7 +239,9 @@ public class SmtpIT extends MailProxyTestSupport {
         int port = server("itest-smtp-none", "smtp_auth", "none", "xclient", "on");
         LineClient c = client(port);
         c.send("EHLO relay-client.example");
-        assertEquals(List.of("250 mail.test.example"), c.readSmtpReply());
+        // mail-level smtp_capabilities, no AUTH line: none is no SASL mechanism
+        assertEquals(List.of("250-mail.test.example", "250-SIZE 10485760", "250-ENHANCEDSTATUSCODES", "250-8BITMIME",
+                "250 DSN"), c.readSmtpReply());
         assertEquals("250 2.0.0 OK", c.command("MAIL FROM:<sender@client.example>"));
         String id = "smtpit-" + SEQUENCE.incrementAndGet();
         byte[] sent = message(id, "carol@test.example", 2000);
@@ -273,9 +275,14 @@ public class SmtpIT extends MailProxyTestSupport {
         c.send("EHLO client.example");
         c.readSmtpReply();
         assertEquals("235 2.0.0 OK", c.command("AUTH PLAIN " + b64("\0alice\0alicepw")));
+        String id = "smtpit-" + SEQUENCE.incrementAndGet();
+        byte[] sent = message(id, "alice@test.example", 1000);
         assertEquals("250 2.1.0 Ok", c.command("MAIL FROM:<sender@client.example>"));
-        assertEquals("250 2.0.0 Ok", c.command("RSET"));
+        assertEquals("250 2.1.5 Ok", c.command("RCPT TO:<alice@test.example>"));
+        assertTrue(data(c, sent).startsWith("250 2.0.0 Ok: queued"));
         assertEquals("221 2.0.0 Bye", c.command("QUIT"));
+        assertDelivered("alice", id, sent);
+        // Postfix authenticated the proxy's AUTH PLAIN itself (Dovecot SASL); XCLIENT carried no LOGIN
         MailBackends.awaitPostfixLog("sasl_method=PLAIN, sasl_username=alice", Duration.ofSeconds(10));
     }
 
