@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.function.Supplier;
 import org.apache.mina.core.buffer.IoBuffer;
@@ -88,6 +89,8 @@ final class Pop3Handler implements ProtocolHandler {
     /** Whether the session closes after the authentication error (no Auth-Wait; nginx: {@code s->auth_quit}). */
     private boolean authQuit;
     private ScheduledFuture<?> delayedError;
+    /** The authentication under way, cancelled when the client goes away. */
+    private CompletableFuture<AuthResult> pending;
 
     Pop3Handler(MailSession session, Pop3Config config, Supplier<Authenticator> authenticator) {
         this.session = session;
@@ -130,6 +133,12 @@ final class Pop3Handler implements ProtocolHandler {
             delayedError.cancel(false);
             delayedError = null;
         }
+        if (pending != null) {
+            pending.cancel(false); // the authenticator drops its request to the auth server
+            pending = null;
+        }
+        login = null;
+        password = null;
     }
 
     // ================================================================ one line
@@ -450,8 +459,14 @@ final class Pop3Handler implements ProtocolHandler {
             return;
         }
         try {
-            auth.authenticate(request, config.server()).whenComplete((result, failure) -> session.execute(() ->
-                    authenticated(result != null ? result : new AuthResult.TemporaryError(String.valueOf(failure)))));
+            CompletableFuture<AuthResult> stage = auth.authenticate(request, config.server()).toCompletableFuture();
+            pending = stage;
+            stage.whenComplete((result, failure) -> session.execute(() -> {
+                if (pending == stage) {
+                    pending = null;
+                }
+                authenticated(result != null ? result : new AuthResult.TemporaryError(String.valueOf(failure)));
+            }));
         } catch (RuntimeException e) {
             LOG.error("*{} the authenticator failed", session.id(), e);
             authenticated(new AuthResult.TemporaryError(e.toString()));

@@ -17,16 +17,15 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.mailproxy.core.spi.Authenticator;
 import org.mailproxy.pop3.fixture.AuthServerStub;
 import org.mailproxy.pop3.fixture.FakePop3Backend;
-import org.mailproxy.pop3.fixture.InterimAuthHttp;
 import org.mailproxy.pop3.fixture.Pop3Proxy;
 import org.mailproxy.pop3.fixture.RawClient;
 
 /**
  * The POP3 module end to end over real sockets, without Karaf: the core's listeners and sessions,
- * a real HTTP auth server, a scripted POP3 backend; every reply compared with nginx's text.
+ * the real auth_http module asking a real HTTP auth server, a scripted POP3 backend; every reply
+ * compared with nginx's text.
  */
 class Pop3SessionTest {
 
@@ -52,12 +51,8 @@ class Pop3SessionTest {
         backend.close();
     }
 
-    private Authenticator authenticator() {
-        return new InterimAuthHttp(auth.url());
-    }
-
     private Pop3Proxy proxy(String mail, String server) throws Exception {
-        Pop3Proxy proxy = new Pop3Proxy(mail, server, authenticator());
+        Pop3Proxy proxy = new Pop3Proxy(mail, server, auth.url());
         closing.add(proxy);
         return proxy;
     }
@@ -163,7 +158,7 @@ class Pop3SessionTest {
 
     @Test
     void passwordWithSpacesGoesToTheBackendAsSent() throws Exception {
-        auth.answer(r -> r.get("Auth-Pass").equals("a b  c") ? auth.ok() : auth.refuse("no"));
+        auth.answer(r -> r.decoded("Auth-Pass").equals("a b  c") ? auth.ok() : auth.refuse("no"));
         RawClient c = greeted(proxy());
         c.command("USER bob");
         assertEquals("-ERR internal server error", c.command("PASS a b  c"), "the backend refuses it");
@@ -393,7 +388,7 @@ class Pop3SessionTest {
 
     @Test
     void noAuthenticatorIsATemporaryError() throws Exception {
-        Pop3Proxy proxy = new Pop3Proxy("", "", null);
+        Pop3Proxy proxy = Pop3Proxy.withoutAuthenticator();
         closing.add(proxy);
         RawClient c = greeted(proxy);
         c.command("USER alice");
