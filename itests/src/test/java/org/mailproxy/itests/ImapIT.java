@@ -51,9 +51,9 @@ import org.osgi.service.cm.ConfigurationAdmin;
  *
  * <p>Two servers: the {@code protocol imap} server of mail-itest.conf (nginx defaults, so
  * {@code proxy_pass_error_message off}), and one added here through Config Admin with every auth
- * method, {@code proxy_pass_error_message on} and {@code max_errors 3}. Its {@code timeout} is 10s:
- * after a refused login Dovecot delays the next logins from 127.0.0.1 (its auth penalty), and
- * connecting plus logging in to the backend must fit in {@code timeout}.
+ * method, {@code proxy_pass_error_message on}, {@code max_errors 3} and {@code timeout 10s}
+ * (connecting and logging in to Dovecot must fit in {@code timeout}; the idle timeout is checked on
+ * a third server of its own).
  */
 public class ImapIT extends MailProxyTestSupport {
 
