@@ -14,6 +14,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.mailproxy.auth.http.internal.AuthHttpModule;
+import org.mailproxy.core.config.Context;
+import org.mailproxy.core.config.DirectiveSpec;
+import org.mailproxy.core.spi.MailModule;
 import org.mailproxy.imap.fixtures.AuthServer;
 import org.mailproxy.imap.fixtures.Client;
 import org.mailproxy.imap.fixtures.FakeImapBackend;
@@ -170,6 +173,36 @@ class ImapSessionTest {
             assertEquals("a1 BAD invalid command", c.readLine());
             assertTrue(c.closedByPeer(), "counted as an error, as nginx counts an unknown command");
         }
+    }
+
+    @Test
+    void starttlsOnlyRefusesLoginsWithoutTls() throws Exception {
+        MailModule ssl = new MailModule() {
+            @Override
+            public String name() {
+                return "ssl";
+            }
+
+            @Override
+            public List<DirectiveSpec> directives() {
+                return List.of(DirectiveSpec.builder("starttls").context(Context.MAIL, Context.SERVER)
+                        .oneOf("off", "on", "only").defaultValue("off").build());
+            }
+        };
+        proxy = new ImapProxy(new ImapProtocol(authHttp), "auth_http http://127.0.0.1:" + auth.port()
+                + "/mail/auth;\nstarttls only;", authHttp, ssl);
+        try (Client c = client()) {
+            c.line("a1 CAPABILITY");
+            assertEquals("* CAPABILITY IMAP4 IMAP4rev1 UIDPLUS STARTTLS LOGINDISABLED", c.readLine());
+            assertEquals("a1 OK completed", c.readLine());
+            c.line("a2 LOGIN test@example.com secret");
+            assertEquals("a2 BAD invalid command", c.readLine());
+            c.line("a3 AUTHENTICATE PLAIN " + b64("\0test@example.com\0secret"));
+            assertEquals("a3 BAD invalid command", c.readLine());
+            c.line("a4 NOOP");
+            assertEquals("a4 OK completed", c.readLine());
+        }
+        assertTrue(auth.requests().isEmpty(), "nothing reached the auth server");
     }
 
     // ---------------------------------------------------------------- LOGIN
