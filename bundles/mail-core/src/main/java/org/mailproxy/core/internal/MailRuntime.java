@@ -29,7 +29,9 @@ import org.mailproxy.core.session.SessionLimits;
 import org.mailproxy.core.session.SessionManager;
 import org.mailproxy.core.spi.MailModule;
 import org.mailproxy.core.spi.MailProtocol;
+import org.mailproxy.core.admin.MailAdmin;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -85,7 +87,8 @@ public final class MailRuntime {
     private ScheduledFuture<?> pendingRebuild;
     private volatile boolean active;
     /** Server state by configuration PID, as of the last successful rebuild (config thread only). */
-    private Map<String, ServerState> servers = Map.of();
+    private volatile Map<String, ServerState> servers = Map.of();
+    private ServiceRegistration<MailAdmin> adminRegistration;
 
     @Activate
     void activate(BundleContext context) {
@@ -97,12 +100,26 @@ public final class MailRuntime {
         blocks.register(context);
         fileSource = new ConfFileSource(confFile(context), configAdmin, () -> registry, MailRuntime::checkServable);
         fileSource.start(POLL_MILLIS);
+        // management: the session log and the MailAdmin service (console, JMX)
+        String logDir = Objects.requireNonNullElse(context.getProperty("karaf.log"),
+                Paths.get(Objects.requireNonNullElse(context.getProperty("karaf.base"), "."), "data", "log").toString());
+        configThread.execute(() -> SessionLogAppender.ensure(configAdmin, Paths.get(logDir).toAbsolutePath()));
+        sessions.setCloseListener(new SessionLog());
+        adminRegistration = context.registerService(MailAdmin.class, new MailAdminImpl(() -> servers.values(),
+                listeners, sessions, registry, this::reload, fileSource.file()), null);
         LOG.info("mail proxy started, configuration file {}", fileSource.file());
     }
 
     @Deactivate
     void deactivate() {
         active = false;
+        if (adminRegistration != null) {
+            try {
+                adminRegistration.unregister();
+            } catch (IllegalStateException e) {
+                // the bundle is stopping and the framework has unregistered it already
+            }
+        }
         fileSource.close();
         blocks.close();
         configThread.shutdownNow();

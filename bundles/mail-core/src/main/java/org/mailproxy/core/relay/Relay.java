@@ -39,6 +39,7 @@ public final class Relay {
     private final DeadlineTimer idleTimer;
     private final RelayCounters counters;
     private final AtomicBoolean finished = new AtomicBoolean();
+    private volatile boolean timedOut;
 
     /**
      * @param id           the session id, for log lines
@@ -144,7 +145,13 @@ public final class Relay {
         config.setMaxReadBufferSize(max);
     }
 
+    /** Whether the relay ended because of {@code proxy_timeout} (for the session log). */
+    public boolean endedByTimeout() {
+        return timedOut;
+    }
+
     private void timedOut() {
+        timedOut = true;
         LOG.info("*{} client timed out while proxying", id);
         client.closeNow();
         backend.closeNow();

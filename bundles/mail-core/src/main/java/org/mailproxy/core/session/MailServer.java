@@ -19,6 +19,7 @@ public final class MailServer {
     private final SessionLimits limits;
     private final AtomicLong current = new AtomicLong();
     private final AtomicLong total = new AtomicLong();
+    private final SessionCounters counters = new SessionCounters();
 
     /**
      * @param name     how logs and the console name the server, e.g. {@code "imap /etc/mail.conf:12"}
@@ -64,6 +65,11 @@ public final class MailServer {
     /** Sessions of this server since it was created. */
     public long totalSessions() {
         return total.get();
+    }
+
+    /** Logins, errors and bytes of this server's sessions since the server was created. */
+    public SessionCounters counters() {
+        return counters;
     }
 
     void sessionOpened() {

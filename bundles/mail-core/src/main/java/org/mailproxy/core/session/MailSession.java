@@ -62,6 +62,14 @@ public final class MailSession {
     private volatile InetSocketAddress clientAddress;
     private volatile Relay relay;
     private volatile boolean closed;
+    private final SessionCounters protocolCounters;
+    private final long startMillis = System.currentTimeMillis();
+    private volatile String user;
+    private volatile boolean authPending;
+    private volatile boolean authenticated;
+    private volatile InetSocketAddress backendAddress;
+    private volatile String endReason;
+    private volatile long endMillis;
 
     // Everything below is guarded by lock.
     private Phase phase = Phase.PROTOCOL;
@@ -82,7 +90,11 @@ public final class MailSession {
     private IoBuffer backendInput;
     private long backendSince;
 
-    MailSession(IoSession connection, MailServer server, ListenSpec listen, SessionManager manager) {
+    MailSession(IoSession connection, MailServer server, ListenSpec listen, SessionManager manager,
+                SessionCounters protocolCounters) {
+        this.protocolCounters = protocolCounters;
+        server.counters().opened();
+        protocolCounters.opened();
         this.connection = connection;
         this.server = server;
         this.listen = listen;
@@ -137,6 +149,125 @@ public final class MailSession {
         return connection;
     }
 
+    // ---------------------------------------------------------------- what the console shows
+
+    /**
+     * Hook for the protocols: call it just before asking the authenticator about a login, with the
+     * login name the client gave (never a password). The session is in state {@link
+     * SessionState#AUTH} until the protocol connects the backend (the login counts as accepted) or
+     * reads the client again (refused). The name is shown by the console and the session log.
+     */
+    public void authenticating(String user) {
+        this.user = user;
+        this.authPending = true;
+    }
+
+    /** The last login name given to {@link #authenticating}, or null. */
+    public String user() {
+        return user;
+    }
+
+    /** Whether the authenticator accepted a login of this session. */
+    public boolean isAuthenticated() {
+        return authenticated;
+    }
+
+    /** The backend address the authentication chose, or null before. */
+    public InetSocketAddress backendAddress() {
+        return backendAddress;
+    }
+
+    /** When the session was accepted, in milliseconds since the epoch. */
+    public long startMillis() {
+        return startMillis;
+    }
+
+    /** When the session ended, in milliseconds since the epoch; 0 while open. */
+    public long endMillis() {
+        return endMillis;
+    }
+
+    /** Where the session is now. */
+    public SessionState state() {
+        if (closed) {
+            return SessionState.CLOSED;
+        }
+        if (relay != null) {
+            return SessionState.RELAY;
+        }
+        lock.lock();
+        try {
+            return switch (phase) {
+                case PROTOCOL -> authPending ? SessionState.AUTH : SessionState.GREETING;
+                case BACKEND -> SessionState.BACKEND_LOGIN;
+                case RELAY -> SessionState.RELAY;
+                case CLOSED -> SessionState.CLOSED;
+            };
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * How the session ended, in a few words: {@code client closed}, {@code backend closed},
+     * {@code timeout}, {@code proxy_timeout}, {@code max_errors}, {@code max_commands},
+     * {@code quit} (the protocol closed it: logout, refused login...), {@code backend connect_failed},
+     * {@code backend timed_out}, {@code backend closed during login}, {@code killed},
+     * {@code protocol module stopped}; null while it runs without a reason known yet.
+     */
+    public String endReason() {
+        return endReason;
+    }
+
+    /** Closes the session now on an operator's request ({@code mail:kill}); the session log says {@code killed}. */
+    public void kill() {
+        closeBecause("killed");
+    }
+
+    void closeBecause(String reason) {
+        ended(reason);
+        connection.closeNow();
+    }
+
+    private void ended(String reason) {
+        if (endReason == null) {
+            endReason = reason;
+        }
+    }
+
+    private void authAnswered(boolean ok) {
+        if (authPending) {
+            authPending = false;
+            if (ok) {
+                authenticated = true;
+                server.counters().countAuthOk();
+                protocolCounters.countAuthOk();
+            } else {
+                server.counters().countAuthFailed();
+                protocolCounters.countAuthFailed();
+            }
+        }
+    }
+
+    private void countError() {
+        server.counters().countError();
+        protocolCounters.countError();
+    }
+
+    /** Called once by the manager when the session has ended. */
+    void countClosed() {
+        endMillis = System.currentTimeMillis();
+        Relay current = relay;
+        if (current != null && current.endedByTimeout()) {
+            endReason = "proxy_timeout";
+        }
+        ended("closed");
+        long fromClient = bytesFromClient();
+        long fromBackend = bytesFromBackend();
+        server.counters().closed(fromClient, fromBackend);
+        protocolCounters.closed(fromClient, fromBackend);
+    }
+
     // ---------------------------------------------------------------- writing and closing
 
     /** Sends bytes to the client. The array is sent later as it is, so it must not change afterwards; canned replies can be constants. */
@@ -163,6 +294,7 @@ public final class MailSession {
     public void closeAfterWrite() {
         enter();
         try {
+            ended("quit");
             quit();
         } finally {
             exit();
@@ -204,7 +336,9 @@ public final class MailSession {
         enter();
         try {
             errors++;
+            countError();
             if (errors >= server.limits().maxErrors()) {
+                ended("max_errors");
                 LOG.info("*{} client sent too many invalid commands", id());
                 quit();
                 return false;
@@ -226,6 +360,7 @@ public final class MailSession {
         try {
             commands++;
             if (commands > server.limits().maxCommands()) {
+                ended("max_commands");
                 LOG.info("*{} client sent too many commands", id());
                 quit();
                 return false;
@@ -282,6 +417,7 @@ public final class MailSession {
     public void resumeReading() {
         enter();
         try {
+            authAnswered(false);
             if (phase == Phase.PROTOCOL && readingSuspended) {
                 readingSuspended = false;
                 readingSince = System.currentTimeMillis();
@@ -342,6 +478,8 @@ public final class MailSession {
                 throw new IllegalStateException("connectBackend() while " + phase);
             }
             phase = Phase.BACKEND;
+            authAnswered(true);
+            backendAddress = address;
             this.login = login;
             backendSince = System.currentTimeMillis();
             connection.suspendRead();
@@ -483,6 +621,7 @@ public final class MailSession {
     }
 
     void clientInputClosed() {
+        ended("client closed");
         Relay current = relay;
         if (current != null) {
             current.inputClosed(connection);
@@ -492,6 +631,7 @@ public final class MailSession {
     }
 
     void clientClosed() {
+        ended("client closed");
         closed = true;
         Relay current = relay;
         if (current != null) {
@@ -517,6 +657,7 @@ public final class MailSession {
             return;
         }
         phase = Phase.CLOSED;
+        authAnswered(false);
         timer.cancel();
         abandonBackend();
         ProtocolHandler closing = handler;
@@ -587,6 +728,7 @@ public final class MailSession {
     }
 
     void backendInputClosed(IoSession side) {
+        ended("backend closed");
         Relay current = relay;
         if (current != null) {
             current.inputClosed(side);
@@ -598,6 +740,7 @@ public final class MailSession {
     void backendClosed(IoSession side) {
         Relay current = relay;
         if (current != null) {
+            ended("backend closed");
             current.closed(side);
             return;
         }
@@ -608,6 +751,7 @@ public final class MailSession {
                 current.closed(side);
             } else if (phase == Phase.BACKEND && login != null && side == backend) {
                 LOG.info("*{} upstream closed the connection while logging in", id());
+                ended("backend closed during login");
                 backend = null;
                 failLogin(BackendLogin.Failure.CLOSED);
             }
@@ -636,6 +780,8 @@ public final class MailSession {
     }
 
     private void failLogin(BackendLogin.Failure failure) {
+        ended("backend " + failure.name().toLowerCase(java.util.Locale.ROOT));
+        countError();
         BackendLogin failed = login;
         login = null;
         failed.onClose(failure);
@@ -680,6 +826,7 @@ public final class MailSession {
         try {
             if (phase == Phase.PROTOCOL) {
                 LOG.info("*{} client timed out", id());
+                ended("timeout");
                 quit();
                 if (handler != null) {
                     handler.onTimeout();

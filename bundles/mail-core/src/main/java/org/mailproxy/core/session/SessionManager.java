@@ -51,6 +51,8 @@ public final class SessionManager implements AutoCloseable {
     private final RelayCounters relayCounters = new RelayCounters();
     private final Map<Long, MailSession> sessions = new ConcurrentHashMap<>();
     private final AtomicLong totalSessions = new AtomicLong();
+    private final Map<String, SessionCounters> protocolCounters = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<MailSession> closeListener = session -> { };
     private volatile ConnectionInitializer initializer = (connection, listen, server) -> { };
 
     /** With one I/O thread per available processor. */
@@ -105,6 +107,21 @@ public final class SessionManager implements AutoCloseable {
         return totalSessions.get();
     }
 
+    /** The session with this id, or null. */
+    public MailSession session(long id) {
+        return sessions.get(id);
+    }
+
+    /** Counters of all sessions of one protocol since this manager started, by protocol name. */
+    public Map<String, SessionCounters> protocolCounters() {
+        return Map.copyOf(protocolCounters);
+    }
+
+    /** Sets what is told of every session that ends (the session log); by default nothing. */
+    public void setCloseListener(java.util.function.Consumer<MailSession> listener) {
+        this.closeListener = Objects.requireNonNull(listener, "listener");
+    }
+
     /** Relays running now. */
     public long relayingSessions() {
         return relayCounters.active();
@@ -138,7 +155,7 @@ public final class SessionManager implements AutoCloseable {
         int count = 0;
         for (MailSession session : sessions.values()) {
             if (session.server().protocol() == protocol && !session.isRelaying()) {
-                session.close();
+                session.closeBecause("protocol module stopped");
                 count++;
             }
         }
@@ -165,7 +182,8 @@ public final class SessionManager implements AutoCloseable {
     }
 
     void sessionCreated(IoSession connection, ListenSpec listen, MailServer server) {
-        MailSession session = new MailSession(connection, server, listen, this);
+        MailSession session = new MailSession(connection, server, listen, this,
+                protocolCounters.computeIfAbsent(server.protocol().name(), name -> new SessionCounters()));
         connection.setAttribute(SESSION, session);
         sessions.put(session.id(), session);
         totalSessions.incrementAndGet();
@@ -177,6 +195,13 @@ public final class SessionManager implements AutoCloseable {
     void sessionClosed(MailSession session) {
         if (sessions.remove(session.id()) != null) {
             session.server().sessionClosed();
+            session.countClosed();
+            try {
+                closeListener.accept(session);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(SessionManager.class).warn("*{} session close listener failed: {}",
+                        session.id(), e.toString());
+            }
         }
     }
 
