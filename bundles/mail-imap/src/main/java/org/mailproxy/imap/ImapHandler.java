@@ -413,6 +413,7 @@ final class ImapHandler implements ProtocolHandler {
         method = authMethod;
         state = State.AUTHENTICATING;
         session.suspendReading();
+        session.authenticating(text(login)); // console, JMX, session log: the login name, never the password
         loginAttempt++;
         AuthRequest request = new AuthRequest(authMethod, text(login), text(password),
                 authMethod.equals("cram-md5") ? salt : null, "imap", loginAttempt, session.clientAddress(), null,

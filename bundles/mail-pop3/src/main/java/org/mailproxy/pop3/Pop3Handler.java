@@ -448,6 +448,7 @@ final class Pop3Handler implements ProtocolHandler {
     private void authenticate() {
         waiting = true;
         session.suspendReading();
+        session.authenticating(login); // console, JMX, session log: the login name, never the password
         loginAttempt++;
         boolean salted = method == Method.APOP || method == Method.CRAM_MD5;
         AuthRequest request = new AuthRequest(method.authName, login, password, salted ? salt : null, Pop3Protocol.NAME,

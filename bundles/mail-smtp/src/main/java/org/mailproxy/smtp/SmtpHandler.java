@@ -563,6 +563,7 @@ final class SmtpHandler implements ProtocolHandler {
     private void authenticate() {
         waiting = true;
         session.suspendReading();
+        session.authenticating(method == Method.NONE ? null : login); // console, JMX, session log; never the password
         parser.expectCommand();
         loginAttempt++;
         boolean none = method == Method.NONE;
