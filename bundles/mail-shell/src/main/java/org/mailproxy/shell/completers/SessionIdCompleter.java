@@ -1,0 +1,29 @@
+package org.mailproxy.shell.completers;
+
+import java.util.List;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.CommandLine;
+import org.apache.karaf.shell.api.console.Completer;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.support.completers.StringsCompleter;
+import org.mailproxy.core.admin.MailAdmin;
+import org.mailproxy.core.admin.SessionFilter;
+import org.mailproxy.core.admin.SessionInfo;
+
+/** Completes the ids of the open sessions. */
+@Service
+public class SessionIdCompleter implements Completer {
+
+    @Reference
+    MailAdmin admin;
+
+    @Override
+    public int complete(Session session, CommandLine commandLine, List<String> candidates) {
+        StringsCompleter delegate = new StringsCompleter();
+        for (SessionInfo s : admin.sessions(SessionFilter.ALL)) {
+            delegate.getStrings().add(Long.toString(s.id()));
+        }
+        return delegate.complete(session, commandLine, candidates);
+    }
+}
