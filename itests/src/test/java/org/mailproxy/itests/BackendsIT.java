@@ -154,6 +154,7 @@ public class BackendsIT extends MailProxyTestSupport {
 
     @Test
     public void smtpWithXclientIsDeliveredByteForByte() throws Exception {
+        long logMark = MailBackends.postfixLogMark();
         String id = UUID.randomUUID().toString();
         String sent = "X-Test-Id: " + id + "\r\n"
             + "From: Alice <alice@client.example>\r\n"
@@ -184,7 +185,7 @@ public class BackendsIT extends MailProxyTestSupport {
         String head = new String(stored, StandardCharsets.UTF_8);
         assertTrue(head, head.startsWith("Return-Path: <alice@client.example>\n"));
         assertTrue(head, head.contains("Received: from client-helo.example (client.example [192.0.2.7])"));
-        String log = MailBackends.awaitPostfixLog("client=client.example[192.0.2.7]:40123", WAIT);
+        String log = MailBackends.awaitPostfixLog("client=client.example[192.0.2.7]:40123", logMark, WAIT);
         assertTrue(log, log.contains("sasl_method=XCLIENT, sasl_username=alice"));
     }
 
