@@ -1,5 +1,6 @@
 package org.mailproxy.itests;
 
+import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
@@ -146,6 +147,8 @@ public abstract class MailProxyTestSupport {
             options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg",
                 "org.ops4j.pax.url.mvn.localRepository", localRepo));
         }
+        // A real POP3 client library for Pop3IT, as a bundle in the container (version as in the pom).
+        options.add(mavenBundle("commons-net", "commons-net", "3.11.1"));
         for (Map.Entry<String, Integer> port : ports.entrySet()) {
             options.add(editConfigurationFilePut("etc/system.properties",
                 PORT_PROPERTY_PREFIX + port.getKey(), port.getValue().toString()));
