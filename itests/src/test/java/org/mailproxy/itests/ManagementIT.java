@@ -124,7 +124,7 @@ public class ManagementIT extends MailProxyTestSupport {
     @Test
     public void mbeansThroughKarafsJmxConnector() throws Exception {
         // The registry port as Karaf uses it: etc/org.apache.karaf.management.cfg can differ from
-        // port("rmi_registry") (the support class picks the ports again per test class).
+        // port("rmi_registry") (seen in suite runs; cause not found yet).
         Object registryPort = configAdmin.getConfiguration("org.apache.karaf.management", null).getProperties()
                 .get("rmiRegistryPort");
         JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + registryPort
