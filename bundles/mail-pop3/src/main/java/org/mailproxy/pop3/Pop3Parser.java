@@ -43,8 +43,11 @@ final class Pop3Parser {
     private enum State { START, COMMAND, INVALID, SPACES_BEFORE_ARGUMENT, ARGUMENT, ALMOST_DONE }
 
     private static final int MAX_ARGS = 3;
+    /** The line buffer starts this small (nginx's fixed size) and grows up to the limit when needed. */
+    private static final int INITIAL_BUFFER = 128;
 
-    private final byte[] line;
+    private final int limit;
+    private byte[] line;
     private int length;
     private State state = State.START;
     private Command command;
@@ -57,7 +60,8 @@ final class Pop3Parser {
         if (bufferSize < 1) {
             throw new IllegalArgumentException("buffer size " + bufferSize);
         }
-        this.line = new byte[bufferSize];
+        this.limit = bufferSize;
+        this.line = new byte[Math.min(bufferSize, INITIAL_BUFFER)];
     }
 
     /** The command of the last complete line; in the argument state, the AUTH it continues. */
@@ -96,13 +100,16 @@ final class Pop3Parser {
         }
         while (in.hasRemaining()) {
             byte ch = in.get();
+            if (length == line.length) {
+                line = java.util.Arrays.copyOf(line, (int) Math.min(limit, 2L * line.length));
+            }
             line[length++] = ch;
             Result result = step(ch);
             if (result != Result.AGAIN) {
                 length = 0;
                 return result;
             }
-            if (length == line.length) {
+            if (length == limit) {
                 tooLong = true;
                 length = 0;
                 state = State.START;

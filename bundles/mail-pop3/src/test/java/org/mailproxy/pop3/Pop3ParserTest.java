@@ -136,6 +136,13 @@ class Pop3ParserTest {
     }
 
     @Test
+    void longLinesUpToPop3ClientBuffer() {
+        String token = "A".repeat(4096 - "AUTH XOAUTH2 \r\n".length());
+        check(4096, "AUTH XOAUTH2 " + token + "\r\n", "AUTH[XOAUTH2|" + token + "]");
+        check(4096, "AUTH XOAUTH2 " + token + "A\r\n", "TOO LONG", "INVALID");
+    }
+
+    @Test
     void aLineOfExactlyTheBufferSizeIsAccepted() {
         check(12, "USER alice\r\n", "USER[alice]");
         check(11, "USER alice\r\n", "TOO LONG", "INVALID");
