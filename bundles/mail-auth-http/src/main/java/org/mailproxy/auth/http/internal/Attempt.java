@@ -7,13 +7,16 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One HTTP request to the auth server over one new connection, as nginx makes it: connect, send
- * the request, read the response headers, close. {@code auth_http_timeout} covers the whole of it
- * (nginx arms it on connect and never re-arms it on read).
+ * One HTTP request to the auth server: connect (or take a kept-alive connection), send the request,
+ * read the response headers, then close the connection or, when the request asked for reuse and
+ * the response allows it ({@link KeepAlive#check}), hand it back to its transport.
+ * {@code auth_http_timeout} covers the whole of it (nginx arms it on connect and never re-arms it
+ * on read), a retry on a fresh connection after a stale kept-alive one included.
  *
  * <p>Transports report what happens ({@link #received}, {@link #closed}, {@link #failed}) from
- * their own threads; the timer from the scheduler's. The first end wins: it closes the connection
- * and hands the outcome to the {@link AuthExchange}; everything later is ignored.
+ * their own threads; the timer from the scheduler's. The first end wins: it releases the
+ * connection (to be kept only after a complete response) and hands the outcome to the
+ * {@link AuthExchange}; everything later is ignored.
  */
 final class Attempt {
 
@@ -33,25 +36,47 @@ final class Attempt {
     record Broken(String message, boolean timeout) implements End {
     }
 
+    /** What an attempt holds while it runs: its connection, or a connect under way. */
+    @FunctionalInterface
+    interface Hold {
+        /**
+         * The attempt is over.
+         *
+         * @param reuse null to close the connection; else the response allowed keeping it
+         */
+        void release(Attempt attempt, KeepAlive.Reuse reuse);
+    }
+
     private final AuthExchange exchange;
     private final AuthHttpUrl url;
     private final byte[] request;
+    private final KeepAlive.Limits keepAlive;
     private final ResponseParser parser = new ResponseParser();
     private final long started = System.nanoTime();
     private volatile ScheduledFuture<?> timer;
 
     // guarded by this
     private boolean finished;
-    private Runnable closer;
+    private Hold hold;
+    private KeepAlive.Reuse reuse;
 
-    Attempt(AuthExchange exchange, AuthHttpUrl url, byte[] request) {
+    /**
+     * @param keepAlive the pool's limits when the request asks to keep the connection, else null
+     */
+    Attempt(AuthExchange exchange, AuthHttpUrl url, byte[] request, KeepAlive.Limits keepAlive) {
         this.exchange = exchange;
         this.url = url;
         this.request = request;
+        this.keepAlive = keepAlive;
     }
 
     AuthHttpUrl url() {
         return url;
+    }
+
+    /** The pool's limits when the request asked to keep the connection, else null (close it). */
+    KeepAlive.Limits keepAlive() {
+        return keepAlive;
     }
 
     /** The request bytes (not to be logged: they hold the password). */
@@ -69,26 +94,45 @@ final class Attempt {
     }
 
     /**
-     * Sets what closes the connection from now on.
+     * Sets the connection released when the attempt ends, from now on.
      *
-     * @return false when the attempt is over already: the caller closes the connection itself
+     * @return false when the attempt is over already: the caller closes (or keeps) it itself
      */
-    synchronized boolean attach(Runnable close) {
+    synchronized boolean attach(Hold h) {
         if (finished) {
             return false;
         }
-        closer = close;
+        hold = h;
         return true;
     }
 
-    /** As {@link #attach}, unless a closer is set already (a connection beats a pending connect). */
+    /** {@link #attach} for a connection that is never kept: the runnable closes it. */
+    boolean attach(Runnable close) {
+        return attach((a, r) -> close.run());
+    }
+
+    /** As {@link #attach}, unless a hold is set already (a connection beats a pending connect). */
     synchronized boolean attachIfNone(Runnable close) {
         if (finished) {
             return false;
         }
-        if (closer == null) {
-            closer = close;
+        if (hold == null) {
+            hold = (a, r) -> close.run();
         }
+        return true;
+    }
+
+    /**
+     * Lets go of this connection without ending the attempt, which goes on with another one (the
+     * transport retries after a stale kept-alive connection).
+     *
+     * @return false when the attempt is over, or holds another connection already
+     */
+    synchronized boolean detach(Hold h) {
+        if (finished || hold != h) {
+            return false;
+        }
+        hold = null;
         return true;
     }
 
@@ -100,6 +144,11 @@ final class Attempt {
                 return;
             }
             status = parser.feed(data);
+            if (status == ResponseParser.Status.DONE && keepAlive != null) {
+                // what the parser took after the empty line, and what did not fit, is body
+                reuse = KeepAlive.check(parser.statusLineText(), parser.headers(),
+                        (long) parser.bodyBytesRead() + data.remaining(), keepAlive);
+            }
         }
         String peer = "auth http server " + url.peerName();
         switch (status) {
@@ -140,32 +189,35 @@ final class Attempt {
 
     /** Ends the attempt without an outcome (the exchange is over), closing the connection. */
     void abort() {
-        finish();
+        finish(false);
     }
 
     private void end(End end) {
-        if (finish()) {
+        if (finish(end instanceof Response)) {
             exchange.attemptEnded(this, end);
         }
     }
 
-    private boolean finish() {
-        Runnable close;
+    /** @param complete whether the end is the complete response (only then may the connection stay) */
+    private boolean finish(boolean complete) {
+        Hold h;
+        KeepAlive.Reuse r;
         synchronized (this) {
             if (finished) {
                 return false;
             }
             finished = true;
-            close = closer;
-            closer = null;
+            h = hold;
+            hold = null;
+            r = complete ? reuse : null;
         }
         ScheduledFuture<?> t = timer;
         if (t != null) {
             t.cancel(false);
         }
-        if (close != null) {
+        if (h != null) {
             try {
-                close.run();
+                h.release(this, r);
             } catch (RuntimeException e) {
                 // closing is best effort
             }

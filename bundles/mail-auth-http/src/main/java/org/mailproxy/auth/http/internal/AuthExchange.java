@@ -9,8 +9,9 @@ import org.mailproxy.core.spi.AuthResult;
 /**
  * One {@code authenticate} call: one {@link Attempt}, and another with the very same request bytes
  * after each {@code Auth-Status: WAIT} (after {@code Auth-Wait} seconds; the login attempt number
- * is not incremented, as in nginx), until a final answer. Cancelling {@link #result()} closes the
- * connection under way and stops the waiting.
+ * is not incremented, as in nginx), until a final answer; each re-send takes a kept-alive connection
+ * when there is one. Cancelling {@link #result()} closes the connection under way and stops the
+ * waiting.
  */
 final class AuthExchange {
 
@@ -61,7 +62,8 @@ final class AuthExchange {
         if (result.isDone()) {
             return;
         }
-        Attempt a = new Attempt(this, settings.url(), bytes);
+        Attempt a = new Attempt(this, settings.url(), bytes,
+                settings.reuseConnections() ? running.keepAliveLimits() : null);
         attempt = a;
         counters().requests.increment();
         try {

@@ -35,12 +35,16 @@ import org.osgi.service.component.annotations.Deactivate;
  * <li>{@code auth_http_header name value}, repeatable; a server that has any does not inherit the
  *     mail block's;</li>
  * <li>{@code auth_http_pass_client_cert on|off} (off);</li>
- * <li>{@code auth_http_timeout time} (60s): for each HTTP request, connect to last header byte.</li>
+ * <li>{@code auth_http_timeout time} (60s): for each HTTP request, connect to last header byte;</li>
+ * <li>{@code auth_http_keepalive on|off} (on), beyond nginx: ask the auth server to keep the TCP
+ *     connection and reuse it when it agrees ({@link KeepAlive}); {@code off} opens a new
+ *     connection for every request and sends nginx's request byte for byte.</li>
  * </ul>
  *
  * <p>The component owns its transports (a MINA {@link org.apache.mina.transport.socket.nio.NioSocketConnector}
- * and a small unix-socket pool) and a timer thread, created on activation and released on
- * deactivation; authentications still under way then end with a temporary error.
+ * with a pool of kept-alive connections per auth_http address, and a small unix-socket thread
+ * pool) and a timer thread, created on activation and released on deactivation; authentications
+ * still under way then end with a temporary error, kept connections are closed.
  */
 @Component(service = {Authenticator.class, MailModule.class, AuthHttpMetrics.class})
 public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
@@ -52,6 +56,7 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
     static final String AUTH_HTTP_HEADER = "auth_http_header";
     static final String AUTH_HTTP_PASS_CLIENT_CERT = "auth_http_pass_client_cert";
     static final String AUTH_HTTP_TIMEOUT = "auth_http_timeout";
+    static final String AUTH_HTTP_KEEPALIVE = "auth_http_keepalive";
 
     private static final List<DirectiveSpec> DIRECTIVES = List.of(
             DirectiveSpec.builder(AUTH_HTTP).context(Context.MAIL, Context.SERVER).takes(1).repeatable()
@@ -61,9 +66,12 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
             DirectiveSpec.builder(AUTH_HTTP_PASS_CLIENT_CERT).context(Context.MAIL, Context.SERVER).flag()
                     .defaultValue(Boolean.FALSE).build(),
             DirectiveSpec.builder(AUTH_HTTP_TIMEOUT).context(Context.MAIL, Context.SERVER).time()
-                    .defaultValue(Duration.ofSeconds(60)).build());
+                    .defaultValue(Duration.ofSeconds(60)).build(),
+            DirectiveSpec.builder(AUTH_HTTP_KEEPALIVE).context(Context.MAIL, Context.SERVER).flag()
+                    .defaultValue(Boolean.TRUE).build());
 
     private final AuthLog log;
+    private final KeepAlive.Limits keepAlive;
     private final Counters counters = new Counters();
     private volatile Running running;
 
@@ -72,7 +80,13 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
     }
 
     AuthHttpModule(AuthLog log) {
+        this(log, KeepAlive.Limits.DEFAULT);
+    }
+
+    /** With other pool limits (the tests'). */
+    AuthHttpModule(AuthLog log, KeepAlive.Limits keepAlive) {
         this.log = log;
+        this.keepAlive = keepAlive;
     }
 
     @Override
@@ -98,7 +112,7 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
     @Activate
     public synchronized void start() {
         if (running == null) {
-            running = new Running(counters);
+            running = new Running(counters, keepAlive);
         }
     }
 
@@ -180,24 +194,32 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
     /** What exists while the component is active. */
     static final class Running {
         private final Counters counters;
+        private final KeepAlive.Limits keepAlive;
         private final ScheduledThreadPoolExecutor scheduler;
-        private final MinaTransport tcp = new MinaTransport();
-        private final UnixTransport unix = new UnixTransport();
+        private final MinaTransport tcp;
+        private final UnixTransport unix;
         private final Set<AuthExchange> exchanges = ConcurrentHashMap.newKeySet();
         private volatile boolean closed;
 
-        Running(Counters counters) {
+        Running(Counters counters, KeepAlive.Limits keepAlive) {
             this.counters = counters;
+            this.keepAlive = keepAlive;
             scheduler = new ScheduledThreadPoolExecutor(1, r -> {
                 Thread t = new Thread(r, "auth-http-timer");
                 t.setDaemon(true);
                 return t;
             });
             scheduler.setRemoveOnCancelPolicy(true);
+            tcp = new MinaTransport(scheduler, counters, keepAlive);
+            unix = new UnixTransport(counters);
         }
 
         Counters counters() {
             return counters;
+        }
+
+        KeepAlive.Limits keepAliveLimits() {
+            return keepAlive;
         }
 
         ScheduledExecutorService scheduler() {
@@ -226,9 +248,9 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
             for (AuthExchange exchange : exchanges) {
                 exchange.abort("auth_http module is stopped");
             }
-            scheduler.shutdownNow();
             unix.close();
             tcp.close();
+            scheduler.shutdownNow();
         }
     }
 }

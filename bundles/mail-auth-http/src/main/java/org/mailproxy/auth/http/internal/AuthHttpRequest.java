@@ -17,8 +17,12 @@ import org.mailproxy.core.spi.AuthRequest;
  * Host, Auth-Method, Auth-User, Auth-Pass, [Auth-Salt], Auth-Protocol, Auth-Login-Attempt,
  * Client-IP, [Client-Host], [Proxy-Protocol-Addr, -Port, -Server-Addr, -Server-Port],
  * [Auth-SMTP-Helo, -From, -To], [Auth-SSL, -Protocol, -Cipher, -Verify, -Subject, -Issuer,
- * -Serial, -Fingerprint, -Cert], the auth_http_header lines, an empty line
+ * -Serial, -Fingerprint, -Cert], the auth_http_header lines, [Connection: keep-alive], an empty line
  * </pre>
+ *
+ * <p>The one line nginx does not send, {@code Connection: keep-alive}, comes last, with
+ * {@code auth_http_keepalive on} (the default) over TCP, unless an {@code auth_http_header} line
+ * sends a {@code Connection} header already; see {@link KeepAlive} for why HTTP/1.0 stays.
  *
  * <p>Auth-User, Auth-Pass and Auth-SSL-Cert are escaped with {@link Escape#mailAuth}; the other
  * client-dependent values with {@link Escape#lineSafe}.
@@ -110,9 +114,15 @@ final class AuthHttpRequest {
                 out.ascii("Auth-SSL-Cert: ").raw(Escape.mailAuth(utf8(tls.certificate()))).crlf();
             }
         }
+        boolean ownConnection = false;
         for (AuthHttpHeader h : settings.headers()) {
             // configuration text, copied as nginx copies it
             out.text(h.name()).ascii(": ").text(h.value()).crlf();
+            ownConnection |= h.name().equalsIgnoreCase("Connection");
+        }
+        if (settings.reuseConnections() && !ownConnection) {
+            // beyond nginx: ask to keep the connection, after all of nginx's lines (see KeepAlive)
+            out.ascii(KeepAlive.REQUEST_HEADER).crlf();
         }
         out.crlf();
         return out.bytes();

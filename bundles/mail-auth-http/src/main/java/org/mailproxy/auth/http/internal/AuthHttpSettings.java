@@ -12,8 +12,20 @@ import org.mailproxy.core.config.ServerConfig;
  *                       mail block's: nginx does not join the two levels)
  * @param passClientCert {@code auth_http_pass_client_cert}
  * @param timeout        {@code auth_http_timeout}
+ * @param keepAlive      {@code auth_http_keepalive}
  */
-record AuthHttpSettings(AuthHttpUrl url, List<AuthHttpHeader> headers, boolean passClientCert, Duration timeout) {
+record AuthHttpSettings(AuthHttpUrl url, List<AuthHttpHeader> headers, boolean passClientCert, Duration timeout,
+                        boolean keepAlive) {
+
+    /**
+     * Whether requests ask to keep the connection ({@link KeepAlive}): with {@code auth_http_keepalive
+     * on} over TCP. A unix socket gets one connection per request, as in nginx: connecting to a
+     * local socket costs next to nothing and leaves no TIME_WAIT behind, while keeping one would
+     * cost a thread of the blocking unix transport per idle connection.
+     */
+    boolean reuseConnections() {
+        return keepAlive && url != null && !url.isUnix();
+    }
 
     /**
      * @throws RuntimeException when the server was built without this module (or by an earlier
@@ -25,6 +37,6 @@ record AuthHttpSettings(AuthHttpUrl url, List<AuthHttpHeader> headers, boolean p
         List<?> raw = server.get(AuthHttpModule.AUTH_HTTP_HEADER);
         List<AuthHttpHeader> headers = raw.stream().map(AuthHttpHeader.class::cast).toList();
         return new AuthHttpSettings(url, headers, server.flag(AuthHttpModule.AUTH_HTTP_PASS_CLIENT_CERT),
-                server.time(AuthHttpModule.AUTH_HTTP_TIMEOUT));
+                server.time(AuthHttpModule.AUTH_HTTP_TIMEOUT), server.flag(AuthHttpModule.AUTH_HTTP_KEEPALIVE));
     }
 }

@@ -14,6 +14,10 @@ final class Counters {
     final LongAdder temporaryErrors = new LongAdder();
     final LongAdder timeouts = new LongAdder();
     final AtomicLong inFlight = new AtomicLong();
+    final LongAdder newConnections = new LongAdder();
+    final LongAdder reusedConnections = new LongAdder();
+    final LongAdder staleRetries = new LongAdder();
+    final AtomicLong idleConnections = new AtomicLong();
     private final LongAdder latencyCount = new LongAdder();
     private final LongAdder latencyTotal = new LongAdder();
     private final AtomicLong latencyMax = new AtomicLong();
@@ -27,6 +31,7 @@ final class Counters {
 
     AuthHttpStats snapshot() {
         return new AuthHttpStats(requests.sum(), ok.sum(), failed.sum(), waits.sum(), temporaryErrors.sum(),
-                timeouts.sum(), inFlight.get(), latencyCount.sum(), latencyTotal.sum(), latencyMax.get());
+                timeouts.sum(), inFlight.get(), latencyCount.sum(), latencyTotal.sum(), latencyMax.get(),
+                newConnections.sum(), reusedConnections.sum(), staleRetries.sum(), idleConnections.get());
     }
 }

@@ -19,7 +19,8 @@ import java.util.List;
  *     starts after the spaces following {@code :} and ends before trailing spaces; a line without
  *     {@code :} is a header with an empty value. Lines may end in CRLF or LF; a CR followed by
  *     anything else, or another byte in a name, is an invalid header.</li>
- * <li>The empty line ends the headers; the body, and anything after, is never read.</li>
+ * <li>The empty line ends the headers; the body, and anything after, is never parsed (the
+ *     transport may read and discard it to keep the connection, see {@link KeepAlive}).</li>
  * <li>nginx reads into a 1024-byte buffer and never enlarges it: when it is full before the
  *     headers end, its next read asks for 0 bytes, which nginx takes for a closed connection, and
  *     the login fails with an internal error (or the auth_http timeout hits first). Here a full
@@ -78,6 +79,8 @@ final class ResponseParser {
     private int nameEnd;
     private int valueStart;
     private int valueEnd;
+    /** Where the status line ends (before its CR or LF); -1 while unknown or when there is none. */
+    private int statusLineEnd = -1;
     private Status status = Status.MORE;
     private final List<Header> headers = new ArrayList<>();
 
@@ -107,6 +110,24 @@ final class ResponseParser {
     /** The headers read so far, in order. */
     List<Header> headers() {
         return headers;
+    }
+
+    /**
+     * The status line without its line end ({@code HTTP/1.1 200 OK}), once the headers are read;
+     * null when the response did not start with {@code HTTP/} (nginx then reads it as headers).
+     */
+    String statusLineText() {
+        return status == Status.DONE && statusLineEnd >= 0
+                ? new String(buf, 0, statusLineEnd, StandardCharsets.ISO_8859_1) : null;
+    }
+
+    /**
+     * Once the headers are read: how many bytes after the empty line were taken into the buffer
+     * (the start of the body). Bytes that did not fit are still in the buffer given to
+     * {@link #feed}.
+     */
+    int bodyBytesRead() {
+        return status == Status.DONE ? last - pos : 0;
     }
 
     private Status parse() {
@@ -171,8 +192,10 @@ final class ResponseParser {
                 break;
             case SL_SKIP:
                 if (ch == '\r') {
+                    statusLineEnd = p;
                     state = SL_ALMOST_DONE;
                 } else if (ch == '\n') {
+                    statusLineEnd = p;
                     return statusLineDone(p + 1);
                 }
                 break;
@@ -189,6 +212,7 @@ final class ResponseParser {
 
     /** Not {@code HTTP/}: nginx reads the whole buffer as headers from its start. */
     private Status restartAsHeaders() {
+        statusLineEnd = -1;
         return statusLineDone(0);
     }
 

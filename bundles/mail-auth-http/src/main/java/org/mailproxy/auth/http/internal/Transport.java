@@ -4,8 +4,9 @@ package org.mailproxy.auth.http.internal;
 interface Transport {
 
     /**
-     * Connects for the attempt, sends its request and feeds it what comes back. Must not block the
-     * caller; must report every end (data, close, failure) to the attempt.
+     * Connects for the attempt (or takes a kept-alive connection when the attempt asks for reuse),
+     * sends its request and feeds it what comes back. Must not block the caller; must report every
+     * end (data, close, failure) to the attempt.
      */
     void open(Attempt attempt);
 

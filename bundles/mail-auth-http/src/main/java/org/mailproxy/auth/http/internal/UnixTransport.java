@@ -17,6 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * so this transport is written by hand on the JDK's own unix-domain channels
  * ({@code SocketChannel.open(StandardProtocolFamily.UNIX)}, Java 16+).
  *
+ * <p>One connection per request, as in nginx: requests over a unix socket never ask for keep-alive
+ * ({@link AuthHttpSettings#reuseConnections()}).
+ *
  * <p>Each request is a short blocking conversation (connect, write, read the headers) run on a
  * small pool of daemon threads of this module, never on a MINA I/O thread nor on the caller's.
  * {@code auth_http_timeout} is enforced by the {@link Attempt}'s timer, which closes the channel:
@@ -29,8 +32,10 @@ final class UnixTransport implements Transport {
     private static final int THREADS = 4;
 
     private final ThreadPoolExecutor executor;
+    private final Counters counters;
 
-    UnixTransport() {
+    UnixTransport(Counters counters) {
+        this.counters = counters;
         AtomicInteger n = new AtomicInteger();
         executor = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "auth-http-unix-" + n.incrementAndGet());
@@ -49,7 +54,7 @@ final class UnixTransport implements Transport {
         }
     }
 
-    private static void run(Attempt attempt) {
+    private void run(Attempt attempt) {
         if (attempt.isFinished()) {
             return;
         }
@@ -70,6 +75,7 @@ final class UnixTransport implements Transport {
                 attempt.connectFailed(e);
                 return;
             }
+            counters.newConnections.increment();
             try {
                 ByteBuffer out = ByteBuffer.wrap(attempt.request());
                 while (out.hasRemaining()) {

@@ -90,6 +90,41 @@ class AuthHttpConfigTest {
     }
 
     @Test
+    void keepaliveIsOnByDefaultInheritedAndNeverForUnixSockets() {
+        assertEquals(true, AuthHttpSettings.of(server(module, "auth_http 127.0.0.1;")).keepAlive());
+        MailConfiguration config = build(module, """
+                mail {
+                    auth_http 127.0.0.1:9000/auth;
+                    auth_http_keepalive off;
+                    server {
+                        listen 127.0.0.1:1143;
+                        protocol imap;
+                    }
+                    server {
+                        listen 127.0.0.1:1110;
+                        protocol pop3;
+                        auth_http_keepalive on;
+                    }
+                    server {
+                        listen 127.0.0.1:1025;
+                        protocol smtp;
+                        auth_http unix:/run/a.sock;
+                        auth_http_keepalive on;
+                    }
+                }
+                """);
+        AuthHttpSettings first = AuthHttpSettings.of(config.servers().get(0));
+        assertEquals(false, first.keepAlive());
+        assertEquals(false, first.reuseConnections());
+        assertEquals(true, AuthHttpSettings.of(config.servers().get(1)).reuseConnections());
+        AuthHttpSettings unix = AuthHttpSettings.of(config.servers().get(2));
+        assertEquals(true, unix.keepAlive());
+        assertEquals(false, unix.reuseConnections(), "one connection per request over a unix socket");
+        assertEquals("invalid value \"maybe\" in \"auth_http_keepalive\" directive, it must be \"on\" or \"off\""
+                + " in test.conf:1", error(module, "mail { auth_http_keepalive maybe; }"));
+    }
+
+    @Test
     void aRepeatedAuthHttpIsNoErrorTheLastCounts() {
         assertEquals("127.0.0.2:80", url("127.0.0.1;\nauth_http 127.0.0.2").peerName());
     }

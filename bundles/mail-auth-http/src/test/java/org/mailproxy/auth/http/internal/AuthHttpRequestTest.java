@@ -24,10 +24,15 @@ import org.mailproxy.core.spi.AuthResult;
 /**
  * The request on the wire, byte for byte, for every protocol and method, as a real TCP server
  * receives it.
+ *
+ * <p>With {@code auth_http_keepalive on} (the default) the request is nginx's plus one line,
+ * {@code Connection: keep-alive}, right before the empty line: {@link #send} checks that line and
+ * takes it out, so that the expected texts here are exactly what nginx sends.
  */
 class AuthHttpRequestTest {
 
     private static final String OK = "Auth-Status: OK";
+    private static final String KEEP_ALIVE = "Connection: keep-alive\r\n";
 
     private final TestSupport.RecordingLog log = new TestSupport.RecordingLog();
     private final AuthHttpModule module = new AuthHttpModule(log);
@@ -52,7 +57,14 @@ class AuthHttpRequestTest {
     private String send(AuthRequest r, ServerConfig config) throws InterruptedException {
         AuthResult result = await(module.authenticate(r, config));
         assertInstanceOf(AuthResult.Ok.class, result, () -> "result " + result + ", log " + log.all());
-        return auth.requestText();
+        return nginxPart(auth.requestText());
+    }
+
+    /** The request less its last line, which must be the only Connection header: what nginx sends. */
+    private static String nginxPart(String sent) {
+        assertTrue(sent.endsWith("\r\n" + KEEP_ALIVE + "\r\n"), () -> "not ending in " + KEEP_ALIVE + ": " + sent);
+        assertEquals(sent.indexOf("\nConnection:"), sent.lastIndexOf("\nConnection:"), sent);
+        return sent.substring(0, sent.length() - KEEP_ALIVE.length() - 2) + "\r\n";
     }
 
     private String send(AuthRequest r) throws InterruptedException {
@@ -212,7 +224,8 @@ class AuthHttpRequestTest {
         String pass = "p\r\nX-Evil: 1\t%25 ";
         AuthResult result = await(module.authenticate(plainWith(user, pass), config("")));
         assertInstanceOf(AuthResult.Ok.class, result);
-        byte[] wire = auth.request();
+        byte[] wire = nginxPart(new String(auth.request(), StandardCharsets.ISO_8859_1))
+                .getBytes(StandardCharsets.ISO_8859_1);
         String expected = "GET /mail/auth HTTP/1.0\r\n"
                 + "Host: 127.0.0.1\r\n"
                 + "Auth-Method: plain\r\n"
@@ -244,6 +257,37 @@ class AuthHttpRequestTest {
         String sent = send(plain("imap"), config("auth_http_header X-Auth-Key \"secret key\";\n"
                 + "auth_http_header X-Second 2;"));
         assertTrue(sent.endsWith("Client-IP: 192.0.2.7\r\nX-Auth-Key: secret key\r\nX-Second: 2\r\n\r\n"), sent);
+    }
+
+    @Test
+    void withKeepaliveOffTheRequestIsNginxsByteForByte() throws Exception {
+        AuthResult result = await(module.authenticate(plain("imap"),
+                config("auth_http_keepalive off;\nauth_http_header X-Key k;")));
+        assertInstanceOf(AuthResult.Ok.class, result);
+        assertEquals("GET /mail/auth HTTP/1.0\r\n"
+                + "Host: 127.0.0.1\r\n"
+                + "Auth-Method: plain\r\n"
+                + "Auth-User: alice\r\n"
+                + "Auth-Pass: secret\r\n"
+                + "Auth-Protocol: imap\r\n"
+                + "Auth-Login-Attempt: 1\r\n"
+                + "Client-IP: 192.0.2.7\r\n"
+                + "X-Key: k\r\n"
+                + "\r\n", auth.requestText());
+    }
+
+    @Test
+    void theKeepAliveLineComesAfterTheAuthHttpHeaderLines() throws Exception {
+        await(module.authenticate(plain("imap"), config("auth_http_header X-Key k;")));
+        assertTrue(auth.requestText().endsWith("Client-IP: 192.0.2.7\r\nX-Key: k\r\nConnection: keep-alive\r\n\r\n"));
+    }
+
+    @Test
+    void anOperatorsConnectionHeaderIsSentAlone() throws Exception {
+        await(module.authenticate(plain("imap"), config("auth_http_header connection close;")));
+        String sent = auth.requestText();
+        assertTrue(sent.endsWith("Client-IP: 192.0.2.7\r\nconnection: close\r\n\r\n"), sent);
+        assertFalse(sent.contains("keep-alive"), sent);
     }
 
     @Test

@@ -26,7 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A real auth server for the tests, on 127.0.0.1 (TCP) or a unix socket, written on raw sockets so
  * that it can record the exact request bytes and answer anything, malformed or partial included.
- * Each connection: read the request up to the empty line, record it, then let the script answer.
+ * Each connection: read the request up to the empty line, record it, then let the script answer;
+ * when the script calls {@link Conn#keepOpen()}, read the next request on the same connection
+ * (HTTP keep-alive), else close it.
  */
 final class FakeAuthServer implements Closeable {
 
@@ -41,11 +43,37 @@ final class FakeAuthServer implements Closeable {
         final InputStream in;
         final OutputStream out;
         private final Closeable socket;
+        private int served;
+        private boolean next;
+        private volatile byte[] current = new byte[0];
 
         Conn(InputStream in, OutputStream out, Closeable socket) {
             this.in = in;
             this.out = out;
             this.socket = socket;
+        }
+
+        /** Requests read on this connection so far, the one being answered included (1 for the first). */
+        int served() {
+            return served;
+        }
+
+        /** The request being answered, as text. */
+        String request() {
+            return new String(current, StandardCharsets.ISO_8859_1);
+        }
+
+        /** After this answer, wait for the next request on this connection instead of closing it. */
+        void keepOpen() {
+            next = true;
+        }
+
+        /** Closes with a TCP reset (SO_LINGER 0) instead of a FIN. */
+        void reset() throws IOException {
+            if (socket instanceof Socket s) {
+                s.setSoLinger(true, 0);
+            }
+            socket.close();
         }
 
         void send(String text) throws IOException {
@@ -83,6 +111,19 @@ final class FakeAuthServer implements Closeable {
         return reply(b.append("\r\n").toString());
     }
 
+    /** Answers with this text and keeps the connection for the next request. */
+    static Script replyKeep(String text) {
+        return (i, c) -> {
+            c.send(text);
+            c.keepOpen();
+        };
+    }
+
+    /** One script per request on a connection (1st, 2nd, ...), in order; the last one repeats. */
+    static Script perRequest(Script... scripts) {
+        return (i, c) -> scripts[Math.min(c.served() - 1, scripts.length - 1)].answer(i, c);
+    }
+
     /** One script per connection, in order; the last one repeats. */
     static Script sequence(Script... scripts) {
         return (i, c) -> scripts[Math.min(i, scripts.length - 1)].answer(i, c);
@@ -94,6 +135,9 @@ final class FakeAuthServer implements Closeable {
     private final List<Long> arrivals = new CopyOnWriteArrayList<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final BlockingQueue<Integer> peerClosed = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Integer> clientClosed = new LinkedBlockingQueue<>();
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final AtomicInteger pipelined = new AtomicInteger();
     private final List<Closeable> open = new CopyOnWriteArrayList<>();
     private final Path unixPath;
     private volatile Script script;
@@ -159,6 +203,30 @@ final class FakeAuthServer implements Closeable {
         return peerClosed.poll(10, TimeUnit.SECONDS) != null;
     }
 
+    /**
+     * Waits until the client closed a connection kept open for a next request ({@link Conn#keepOpen()});
+     * the connection's index, or -1 when none did within 10 s.
+     */
+    int awaitClientClose() throws InterruptedException {
+        Integer index = clientClosed.poll(10, TimeUnit.SECONDS);
+        return index == null ? -1 : index;
+    }
+
+    /** Whether the client closed a kept connection within this time. */
+    boolean clientClosedWithin(long millis) throws InterruptedException {
+        return clientClosed.poll(millis, TimeUnit.MILLISECONDS) != null;
+    }
+
+    /** Connections accepted and not closed yet. */
+    int openConnections() {
+        return openConnections.get();
+    }
+
+    /** Requests that arrived while the previous one on the same connection was not answered yet. */
+    int pipelined() {
+        return pipelined.get();
+    }
+
     private void acceptLoop() {
         while (!closed) {
             Conn conn;
@@ -176,6 +244,7 @@ final class FakeAuthServer implements Closeable {
                 return;
             }
             int index = connections.getAndIncrement();
+            openConnections.incrementAndGet();
             Thread t = new Thread(() -> serve(index, conn), "fake-auth-conn-" + index);
             t.setDaemon(true);
             t.start();
@@ -184,14 +253,39 @@ final class FakeAuthServer implements Closeable {
 
     private void serve(int index, Conn conn) {
         try {
-            byte[] request = readRequest(conn.in);
-            arrivals.add(System.nanoTime());
-            requests.add(request);
-            script.answer(index, conn);
+            while (true) {
+                byte[] request;
+                try {
+                    request = readRequest(conn.in);
+                } catch (IOException e) {
+                    if (conn.served > 0) {
+                        clientClosed.add(index);
+                    }
+                    throw e;
+                }
+                if (request.length == 0 && conn.served > 0) {
+                    // the client closed the connection kept for it
+                    clientClosed.add(index);
+                    break;
+                }
+                arrivals.add(System.nanoTime());
+                requests.add(request);
+                conn.served++;
+                conn.current = request;
+                conn.next = false;
+                if (conn.in.available() > 0) {
+                    pipelined.incrementAndGet();
+                }
+                script.answer(index, conn);
+                if (!conn.next) {
+                    break;
+                }
+            }
             peerClosed.add(index);
         } catch (IOException | InterruptedException e) {
             peerClosed.add(index);
         } finally {
+            openConnections.decrementAndGet();
             try {
                 conn.close();
             } catch (IOException e) {
