@@ -60,6 +60,7 @@ public final class DirectiveRegistry {
         DirectiveRegistry registry = new DirectiveRegistry();
         registry.add(new CoreModule());
         registry.add(new ProxyModule());
+        registry.add(new SslModule());
         return registry;
     }
 

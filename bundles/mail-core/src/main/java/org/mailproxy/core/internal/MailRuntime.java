@@ -25,6 +25,9 @@ import org.mailproxy.core.net.ListenBinding;
 import org.mailproxy.core.net.ListenerSet;
 import org.mailproxy.core.net.UnsupportedListenException;
 import org.mailproxy.core.session.MailServer;
+import org.mailproxy.core.tls.ServerTls;
+import org.mailproxy.core.tls.TlsConnections;
+import org.mailproxy.core.tls.TlsContextBuilder;
 import org.mailproxy.core.session.SessionLimits;
 import org.mailproxy.core.session.SessionManager;
 import org.mailproxy.core.spi.MailModule;
@@ -93,6 +96,7 @@ public final class MailRuntime {
     @Activate
     void activate(BundleContext context) {
         sessions = new SessionManager();
+        sessions.setConnectionInitializer(new TlsConnections());
         listeners = new ListenerSet(sessions.ioProcessor(), sessions.clientHandler());
         active = true;
         errorLogs = new ErrorLogs(configAdmin, Paths.get(Objects.requireNonNullElse(context.getProperty("karaf.base"), ".")));
@@ -254,12 +258,21 @@ public final class MailRuntime {
             ServerState previous = servers.get(pid);
             MailProtocol protocol = protocols.get(server.protocol());
             String inactive = inactiveReason(server, protocol);
+            ServerTls tls = null;
+            if (inactive == null) {
+                try {
+                    tls = TlsContextBuilder.build(server); // anew on every change: certificates may be renewed
+                } catch (ConfigException e) {
+                    inactive = e.getMessage();
+                }
+            }
             MailServer mailServer = null;
             if (inactive == null) {
                 mailServer = previous != null && previous.mailServer() != null
                         && previous.config().equals(server) && previous.mailServer().protocol() == protocol
                         ? previous.mailServer()
                         : new MailServer(describe(server), protocol, server, SessionLimits.of(server));
+                mailServer.setTls(tls);
                 for (ListenSpec listen : server.listens()) {
                     bindings.add(new ListenBinding(listen, mailServer));
                 }
@@ -297,9 +310,6 @@ public final class MailRuntime {
             return "protocol module \"" + server.protocol() + "\" is not active";
         }
         for (ListenSpec listen : server.listens()) {
-            if (listen.ssl()) {
-                return "\"listen " + listen.addressText() + " ssl\" needs TLS, which this build does not provide yet";
-            }
             if (listen.proxyProtocol()) {
                 return "\"listen " + listen.addressText() + " proxy_protocol\" is not supported by this build yet";
             }

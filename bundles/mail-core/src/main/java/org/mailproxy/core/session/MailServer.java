@@ -20,6 +20,7 @@ public final class MailServer {
     private final AtomicLong current = new AtomicLong();
     private final AtomicLong total = new AtomicLong();
     private final SessionCounters counters = new SessionCounters();
+    private volatile TlsSupport tls;
 
     /**
      * @param name     how logs and the console name the server, e.g. {@code "imap /etc/mail.conf:12"}
@@ -55,6 +56,19 @@ public final class MailServer {
 
     public SessionLimits limits() {
         return limits;
+    }
+
+    /** The server's TLS ({@code listen ... ssl}, STARTTLS), or null when it has none. */
+    public TlsSupport tls() {
+        return tls;
+    }
+
+    /**
+     * Sets the server's TLS; the wiring builds it anew on every configuration change (certificates
+     * may have been renewed) and sets it here, so new connections use it.
+     */
+    public void setTls(TlsSupport tls) {
+        this.tls = tls;
     }
 
     /** Sessions of this server open now. */

@@ -76,6 +76,8 @@ public final class MailSession {
     private int depth;
     private ProtocolHandler handler;
     private IoBuffer clientInput;
+    /** The buffer the handler is reading now (inside onData), for {@link #startTls}. */
+    private IoBuffer delivering;
     private boolean readingSuspended;
     private boolean redeliver;
     private long readingSince;
@@ -322,6 +324,60 @@ public final class MailSession {
     /** Whether the relay runs. */
     public boolean isRelaying() {
         return relay != null;
+    }
+
+    // ---------------------------------------------------------------- TLS
+
+    /** Whether this server can switch to TLS: it has a TLS context ({@code starttls on|only} or an {@code ssl} listen). */
+    public boolean canStartTls() {
+        return server.tls() != null;
+    }
+
+    /** Whether the client connection is TLS: an {@code ssl} listen, or after {@link #startTls}. */
+    public boolean isSecure() {
+        TlsSupport tls = server.tls();
+        return tls != null && tls.isSecure(connection);
+    }
+
+    /**
+     * The client connection's TLS for the auth server (Auth-SSL-*), once the handshake is done;
+     * null when the connection is not TLS.
+     */
+    public org.mailproxy.core.spi.AuthRequest.TlsInfo tlsInfo() {
+        TlsSupport tls = server.tls();
+        return tls == null ? null : tls.info(connection);
+    }
+
+    /**
+     * STARTTLS / STLS (nginx: {@code ngx_mail_starttls_handler}): sends {@code reply} in clear,
+     * discards everything the client sent after the command and that has not been handled yet
+     * (the rest of the current read and any pending input: CVE-2014-3556), then puts TLS into the
+     * connection; the next bytes from the client must be its TLS hello. Call it from
+     * {@link ProtocolHandler#onData}: the handler's loop ends because the buffer it reads from is
+     * emptied. Once the handshake is done the client certificate is checked as with implicit TLS.
+     *
+     * @throws IllegalStateException when the server has no TLS, the connection is TLS already or
+     *                               the session is past the protocol phase
+     */
+    public void startTls(byte[] reply) {
+        enter();
+        try {
+            TlsSupport tls = server.tls();
+            if (tls == null || tls.isSecure(connection) || phase != Phase.PROTOCOL) {
+                throw new IllegalStateException("startTls() " + (tls == null ? "without TLS"
+                        : phase != Phase.PROTOCOL ? "while " + phase : "on a TLS connection"));
+            }
+            write(reply); // queued in clear: it passed the chain before TLS is added
+            if (delivering != null) {
+                delivering.position(delivering.limit());
+            }
+            clientInput = null;
+            redeliver = false;
+            tls.secure(connection, false);
+            LOG.debug("*{} STARTTLS: TLS handshake starts", id());
+        } finally {
+            exit();
+        }
     }
 
     // ---------------------------------------------------------------- limits
@@ -845,7 +901,12 @@ public final class MailSession {
 
     private void deliver(IoBuffer input) {
         clientInput = null;
-        handler.onData(input);
+        delivering = input;
+        try {
+            handler.onData(input);
+        } finally {
+            delivering = null;
+        }
         if (phase == Phase.PROTOCOL || phase == Phase.BACKEND) {
             if (input.hasRemaining()) {
                 clientInput = input; // MINA's read buffers are fresh per read, so keeping one is safe

@@ -31,4 +31,23 @@ public interface MailProtocol extends MailModule {
      *                authentication, the backend and the relay
      */
     ProtocolHandler newHandler(MailSession session);
+
+    /**
+     * The reply sent instead of the greeting (or after STARTTLS) when the client's certificate
+     * fails {@code ssl_verify_client}, before the connection closes (nginx's {@code cert_error}:
+     * IMAP {@code * BAD SSL certificate error}, POP3 {@code -ERR SSL certificate error}, SMTP
+     * {@code 421 4.7.1 SSL certificate error}); null closes without a reply.
+     */
+    default byte[] certificateErrorReply() {
+        return null;
+    }
+
+    /**
+     * The reply when {@code ssl_verify_client on} and the client sent no certificate (nginx's
+     * {@code no_cert}: {@code * BAD No required SSL certificate}, {@code -ERR No required SSL
+     * certificate}, {@code 421 4.7.1 No required SSL certificate}); null closes without a reply.
+     */
+    default byte[] noCertificateReply() {
+        return null;
+    }
 }

@@ -28,6 +28,11 @@ class ConfigBuilderTest {
         return TestFiles.write(dir, "mail.conf", text);
     }
 
+    /** ssl_certificate/ssl_certificate_key lines with certificates made for this test ({@code listen ... ssl} needs them). */
+    private String certs() {
+        return new org.mailproxy.core.tls.TestCerts(dir).directives().replace("\n", " ");
+    }
+
     private MailConfiguration build(String text) {
         return TestFiles.build(file(text), core);
     }
@@ -232,14 +237,14 @@ class ConfigBuilderTest {
     @Test
     void protocolFromPortOrExplicit() {
         MailConfiguration config = build("""
-                mail {
+                mail { %s
                     server { listen 993 ssl; }
                     server { listen 8080; listen 995; listen 25; }
                     server { listen 465; protocol imap; }
                     server { listen unix:/tmp/x.sock; protocol smtp; }
                     server { protocol pop3; listen 587; }
                 }
-                """);
+                """.formatted(certs()));
         assertEquals(List.of("imap", "pop3", "imap", "smtp", "pop3"),
                 config.servers().stream().map(ServerConfig::protocol).toList());
         ServerConfig guessed = config.servers().get(1);
@@ -362,12 +367,12 @@ class ConfigBuilderTest {
     @Test
     void serversCompareByMeaningNotPosition() {
         String base = """
-                mail {
+                mail { %s
                     xclient off;
                     server { listen 25; protocol smtp; }
                     server { listen 143; timeout 10s; }
                 }
-                """;
+                """.formatted(certs());
         MailConfiguration one = build(base);
         MailConfiguration moved = build("# a comment\n\n" + base.replace("xclient off;", "xclient   off;  # same"));
         assertEquals(one.servers(), moved.servers());
@@ -402,7 +407,7 @@ class ConfigBuilderTest {
 
     @Test
     void listenValuesAreAllListensOfTheServer() {
-        ServerConfig s = build("mail { server { listen 127.0.0.1:25; listen 127.0.0.2:25 ssl; } }").servers().get(0);
+        ServerConfig s = build("mail { server { listen 127.0.0.1:25; listen 127.0.0.2:25 ssl; } " + certs() + " }").servers().get(0);
         List<ListenSpec> listens = s.get("listen");
         assertEquals(s.listens(), listens);
         assertEquals(List.of("127.0.0.1:25", "127.0.0.2:25"), listens.stream().map(ListenSpec::addressText).toList());

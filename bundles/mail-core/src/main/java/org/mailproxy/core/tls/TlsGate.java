@@ -1,0 +1,150 @@
+package org.mailproxy.core.tls;
+
+import java.net.InetSocketAddress;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+import org.apache.mina.core.filterchain.IoFilterAdapter;
+import org.apache.mina.core.session.AttributeKey;
+import org.apache.mina.core.session.IoSession;
+import org.apache.mina.filter.FilterEvent;
+import org.apache.mina.filter.ssl.SslEvent;
+import org.apache.mina.filter.ssl.SslFilter;
+import org.mailproxy.core.session.MailSession;
+import org.mailproxy.core.session.SessionManager;
+import org.mailproxy.core.spi.MailProtocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Sits right after the SslFilter of a connection (nginx: {@code ngx_mail_ssl_handshake_handler}
+ * and {@code ngx_mail_verify_cert}):
+ * <ul>
+ * <li>with implicit TLS, holds back sessionOpened, and so the greeting, until the handshake is
+ *     done;</li>
+ * <li>after the handshake checks the client certificate against {@code ssl_verify_client}: a
+ *     refused one gets the protocol's certificate error and the connection closes;</li>
+ * <li>a failed handshake (garbage, wrong ALPN, no common protocol or cipher, plaintext after
+ *     STARTTLS) is logged once at info, without a stack trace, counted, and the connection
+ *     closed; later TLS errors are logged at debug.</li>
+ * </ul>
+ */
+final class TlsGate extends IoFilterAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MailSession.class);
+    private static final AttributeKey HELD = new AttributeKey(TlsGate.class, "held");
+    private static final AttributeKey FAILED = new AttributeKey(TlsGate.class, "failed");
+
+    private final ServerTls tls;
+    private final boolean holdOpen;
+
+    TlsGate(ServerTls tls, boolean holdOpen) {
+        this.tls = tls;
+        this.holdOpen = holdOpen;
+    }
+
+    @Override
+    public void sessionOpened(NextFilter next, IoSession connection) {
+        if (holdOpen && connection.getAttribute(SslFilter.SSL_SECURED) == null) {
+            connection.setAttribute(HELD, Boolean.TRUE);
+            return;
+        }
+        next.sessionOpened(connection);
+    }
+
+    @Override
+    public void event(NextFilter next, IoSession connection, FilterEvent event) {
+        if (event == SslEvent.SECURED) {
+            boolean held = connection.removeAttribute(HELD) != null;
+            if (!certificateAccepted(connection)) {
+                return;
+            }
+            if (held) {
+                next.sessionOpened(connection);
+            }
+        }
+        next.event(connection, event);
+    }
+
+    @Override
+    public void exceptionCaught(NextFilter next, IoSession connection, Throwable cause) {
+        SSLException ssl = sslCause(cause);
+        if (ssl == null && !(cause instanceof IllegalStateException && "closed".equals(cause.getMessage()))) {
+            next.exceptionCaught(connection, cause);
+            return;
+        }
+        if (connection.setAttributeIfAbsent(FAILED, Boolean.TRUE) == null) {
+            String reason = ssl != null ? ssl.getMessage() : "TLS closed by the client";
+            if (connection.getAttribute(SslFilter.SSL_SECURED) == null) {
+                tls.handshakeFailed();
+                log(connection, "SSL handshake failed (" + reason + ") while SSL handshaking", true);
+            } else {
+                log(connection, "SSL error (" + reason + ")", false);
+            }
+        }
+        connection.closeNow();
+    }
+
+    /** nginx's {@code ngx_mail_verify_cert}. */
+    private boolean certificateAccepted(IoSession connection) {
+        ClientCertVerifier verifier = tls.verifier();
+        if (verifier.mode() == ClientCertVerifier.Mode.OFF) {
+            return true;
+        }
+        SSLSession session = (SSLSession) connection.getAttribute(SslFilter.SSL_SECURED);
+        ClientCertVerifier.Result result = verifier.verify(session);
+        if (!result.reject()) {
+            return true;
+        }
+        MailSession mail = SessionManager.sessionOf(connection);
+        MailProtocol protocol = mail == null ? null : mail.server().protocol();
+        byte[] reply;
+        if (result.noCertificate()) {
+            log(connection, "client sent no required SSL certificate", true);
+            reply = protocol == null ? null : protocol.noCertificateReply();
+        } else {
+            log(connection, "client SSL certificate verify error: (" + result.verify().substring("FAILED:".length())
+                    + ")", true);
+            reply = protocol == null ? null : protocol.certificateErrorReply();
+        }
+        if (reply != null) {
+            connection.write(org.apache.mina.core.buffer.IoBuffer.wrap(reply));
+        }
+        connection.closeOnFlush();
+        return false;
+    }
+
+    private static SSLException sslCause(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof SSLException e) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    private static void log(IoSession connection, String message, boolean info) {
+        MailSession session = SessionManager.sessionOf(connection);
+        String previous = MDC.get(MailSession.MDC_SERVER);
+        if (session != null) {
+            MDC.put(MailSession.MDC_SERVER, session.server().name());
+        }
+        try {
+            InetSocketAddress client = session != null ? session.clientAddress()
+                    : (InetSocketAddress) connection.getRemoteAddress();
+            String text = "*" + connection.getId() + " " + message + ", client: "
+                    + client.getAddress().getHostAddress();
+            if (info) {
+                LOG.info(text);
+            } else {
+                LOG.debug(text);
+            }
+        } finally {
+            if (previous != null) {
+                MDC.put(MailSession.MDC_SERVER, previous);
+            } else {
+                MDC.remove(MailSession.MDC_SERVER);
+            }
+        }
+    }
+}
