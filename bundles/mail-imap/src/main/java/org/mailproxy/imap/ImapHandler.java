@@ -185,11 +185,16 @@ final class ImapHandler implements ProtocolHandler {
     }
 
     /**
-     * STARTTLS. The TLS switch belongs to the core, which offers none yet: the command is refused
-     * as nginx refuses it when {@code starttls} is off.
+     * STARTTLS ({@code ngx_mail_imap_starttls}): with {@code starttls on|only} and not TLS yet, the
+     * tagged OK goes out in clear, whatever the client pipelined after the command is discarded
+     * (CVE-2014-3556) and the core starts TLS; otherwise an invalid command, as in nginx.
      */
     private void startTls() {
-        reply(tag, INVALID);
+        if (settings.startTls() == ImapSettings.StartTls.OFF || isTls() || !session.canStartTls()) {
+            reply(tag, INVALID);
+            return;
+        }
+        session.startTls(ImapSettings.ascii((tag == null ? "*" : tag) + " " + OK));
     }
 
     private void login(List<byte[]> args) {
@@ -417,7 +422,7 @@ final class ImapHandler implements ProtocolHandler {
         loginAttempt++;
         AuthRequest request = new AuthRequest(authMethod, text(login), text(password),
                 authMethod.equals("cram-md5") ? salt : null, "imap", loginAttempt, session.clientAddress(), null,
-                null, null);
+                null, null).withTls(session.tlsInfo());
         Authenticator authenticator = protocol.authenticator();
         if (authenticator == null) {
             LOG.error("*{} no authenticator (auth_http) is available", session.id());

@@ -177,20 +177,11 @@ class ImapSessionTest {
 
     @Test
     void starttlsOnlyRefusesLoginsWithoutTls() throws Exception {
-        MailModule ssl = new MailModule() {
-            @Override
-            public String name() {
-                return "ssl";
-            }
-
-            @Override
-            public List<DirectiveSpec> directives() {
-                return List.of(DirectiveSpec.builder("starttls").context(Context.MAIL, Context.SERVER)
-                        .oneOf("off", "on", "only").defaultValue("off").build());
-            }
-        };
+        // the core's ssl module: starttls needs a certificate, made for this test
+        org.mailproxy.core.tls.TestCerts certs = new org.mailproxy.core.tls.TestCerts(
+                java.nio.file.Files.createTempDirectory("imap-certs"));
         proxy = new ImapProxy(new ImapProtocol(authHttp), "auth_http http://127.0.0.1:" + auth.port()
-                + "/mail/auth;\nstarttls only;", authHttp, ssl);
+                + "/mail/auth;\nstarttls only;\n" + certs.directives(), authHttp);
         try (Client c = client()) {
             c.line("a1 CAPABILITY");
             assertEquals("* CAPABILITY IMAP4 IMAP4rev1 UIDPLUS STARTTLS LOGINDISABLED", c.readLine());

@@ -250,12 +250,15 @@ final class Pop3Handler implements ProtocolHandler {
 
     /**
      * STLS: nginx answers +OK, drops whatever the client pipelined after it (CVE-2014-3556) and
-     * starts the TLS handshake. The core has no STARTTLS switch yet, and the {@code starttls}
-     * directive is not registered without it, so STLS is an invalid command, as in nginx without
-     * {@code starttls}.
+     * starts the TLS handshake; with {@code starttls off} or on TLS already it is an invalid command.
      */
     private Rc stls() {
-        return Rc.INVALID;
+        if (config.starttls() == Pop3Config.Starttls.OFF || secure() || !session.canStartTls()) {
+            return Rc.INVALID;
+        }
+        session.startTls(OK); // +OK in clear, pipelined input dropped, then TLS
+        reply = new byte[0];
+        return Rc.OK;
     }
 
     private Rc apop() {
@@ -452,7 +455,7 @@ final class Pop3Handler implements ProtocolHandler {
         loginAttempt++;
         boolean salted = method == Method.APOP || method == Method.CRAM_MD5;
         AuthRequest request = new AuthRequest(method.authName, login, password, salted ? salt : null, Pop3Protocol.NAME,
-                loginAttempt, session.clientAddress(), null, null, null);
+                loginAttempt, session.clientAddress(), null, null, null).withTls(session.tlsInfo());
         Authenticator auth = authenticator.get();
         if (auth == null) {
             LOG.error("*{} no auth_http module is running, login refused", session.id());

@@ -83,6 +83,18 @@ public final class Pop3Protocol implements MailProtocol {
         return NAME;
     }
 
+    /** nginx's {@code cert_error}: sent when the client certificate fails {@code ssl_verify_client}. */
+    @Override
+    public byte[] certificateErrorReply() {
+        return "-ERR SSL certificate error\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    /** nginx's {@code no_cert}: sent when {@code ssl_verify_client on} and the client sent no certificate. */
+    @Override
+    public byte[] noCertificateReply() {
+        return "-ERR No required SSL certificate\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     @Override
     public int[] defaultPorts() {
         return new int[] {110, 995};

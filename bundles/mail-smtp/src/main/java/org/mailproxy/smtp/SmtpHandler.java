@@ -43,6 +43,7 @@ final class SmtpHandler implements ProtocolHandler {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpHandler.class);
 
     static final byte[] OK = ascii("250 2.0.0 OK\r\n");
+    static final byte[] START_TLS = ascii("220 2.0.0 Start TLS\r\n");
     static final byte[] BYE = ascii("221 2.0.0 Bye\r\n");
     static final byte[] NEXT = ascii("334 \r\n");
     static final byte[] USERNAME = ascii("334 " + Sasl.USERNAME_PROMPT + "\r\n");
@@ -359,13 +360,19 @@ final class SmtpHandler implements ProtocolHandler {
 
     /**
      * STARTTLS: nginx answers {@code 220 2.0.0 Start TLS}, forgets HELO, MAIL and RCPT, drops what
-     * the client pipelined after it (CVE-2014-3556) and starts the handshake. The core has no
-     * STARTTLS switch yet and the {@code starttls} directive is not registered without it, so
-     * STARTTLS is an invalid command, as in nginx without {@code starttls}; what follows it is
-     * then read as commands, as nginx does without TLS.
+     * the client pipelined after it (CVE-2014-3556) and starts the handshake; with {@code starttls
+     * off} or on TLS already it is an invalid command and what follows is read as commands.
      */
     private Rc starttls() {
-        return Rc.INVALID;
+        if (config.starttls() == SmtpConfig.Starttls.OFF || secure() || !session.canStartTls()) {
+            return Rc.INVALID;
+        }
+        helo = null; // RFC 3207: forget what the client said before STARTTLS
+        from = null;
+        to = null;
+        session.startTls(START_TLS); // in clear, pipelined input dropped, then TLS
+        reply = new byte[0];
+        return Rc.OK;
     }
 
     /** AUTH mechanism [initial-response] ({@code ngx_mail_smtp_auth} + {@code ngx_mail_auth_parse}). */
@@ -570,7 +577,7 @@ final class SmtpHandler implements ProtocolHandler {
         AuthRequest request = new AuthRequest(method.authName, none ? "" : login, none ? "" : password,
                 method == Method.CRAM_MD5 ? salt : null, SmtpProtocol.NAME, loginAttempt, session.clientAddress(),
                 host.xclientName(), null, none ? new AuthRequest.SmtpEnvelope(helo, from, to) : null)
-                .withSession(session.id(), session.localAddress());
+                .withSession(session.id(), session.localAddress()).withTls(session.tlsInfo());
         Authenticator auth = authenticator.get();
         if (auth == null) {
             LOG.error("*{} no auth_http module is running, login refused", session.id());
