@@ -1,5 +1,8 @@
 package org.mailproxy.core.session;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +35,9 @@ final class IoThreadPool implements IoProcessor<NioSession> {
 
     /** Set on a new connection before it is added: put it on the same processor as this session. */
     static final AttributeKey SAME_THREAD_AS = new AttributeKey(IoThreadPool.class, "sameThreadAs");
+
+    private static final long DISPOSE_WAIT_MILLIS = 10_000;
+    private static final Logger LOG = LoggerFactory.getLogger(IoThreadPool.class);
 
     private static final AttributeKey PROCESSOR = new AttributeKey(IoThreadPool.class, "processor");
 
@@ -109,8 +115,23 @@ final class IoThreadPool implements IoProcessor<NioSession> {
             return;
         }
         disposing = true;
-        for (NioProcessor processor : processors) {
-            processor.dispose();
+        // MINA's dispose() waits, uninterruptibly, for the processor's loop to finish; a loop
+        // thread killed by an Error never finishes, and stopping the bundle would hang. Dispose on
+        // a helper thread and give up after a bound: the loops are daemon threads.
+        Thread disposer = new Thread(() -> {
+            for (NioProcessor processor : processors) {
+                processor.dispose();
+            }
+        }, "mail-io-dispose");
+        disposer.setDaemon(true);
+        disposer.start();
+        try {
+            disposer.join(DISPOSE_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (disposer.isAlive()) {
+            LOG.warn("I/O threads did not stop within {} ms; they are left to end on their own", DISPOSE_WAIT_MILLIS);
         }
         threads.shutdown();
         disposed = true;
