@@ -149,6 +149,16 @@ public abstract class MailProxyTestSupport {
         }
         // A real POP3 client library for Pop3IT, as a bundle in the container (version as in the pom).
         options.add(mavenBundle("commons-net", "commons-net", "3.11.1"));
+        // Angus Mail for ClientLibraryIT (versions as in the pom). The jakarta.mail and
+        // jakarta.activation API bundles look their providers up through the OSGi resource locator
+        // (they import org.glassfish.hk2.osgiresourcelocator dynamically), which reads the bundles'
+        // META-INF/services: so the client needs no thread context class loader. Without the
+        // locator, Session.getInstance fails: "No provider of jakarta.mail.util.StreamProvider".
+        options.add(mavenBundle("org.glassfish.hk2", "osgi-resource-locator", "1.0.3"));
+        options.add(mavenBundle("jakarta.activation", "jakarta.activation-api", "2.1.3"));
+        options.add(mavenBundle("org.eclipse.angus", "angus-activation", "2.0.2"));
+        options.add(mavenBundle("jakarta.mail", "jakarta.mail-api", "2.1.3"));
+        options.add(mavenBundle("org.eclipse.angus", "angus-mail", "2.0.3"));
         for (Map.Entry<String, Integer> port : ports.entrySet()) {
             options.add(editConfigurationFilePut("etc/system.properties",
                 PORT_PROPERTY_PREFIX + port.getKey(), port.getValue().toString()));
