@@ -55,12 +55,16 @@ public final class DirectiveRegistry {
     public DirectiveRegistry() {
     }
 
-    /** A registry holding the core's own modules: {@link CoreModule} and {@link ProxyModule}. */
+    /**
+     * A registry holding the core's own modules: {@link CoreModule}, {@link ProxyModule},
+     * {@link SslModule} and {@link RealIpModule}.
+     */
     public static DirectiveRegistry withCoreModules() {
         DirectiveRegistry registry = new DirectiveRegistry();
         registry.add(new CoreModule());
         registry.add(new ProxyModule());
         registry.add(new SslModule());
+        registry.add(new RealIpModule());
         return registry;
     }
 

@@ -24,6 +24,10 @@ import org.mailproxy.core.net.BindingState;
 import org.mailproxy.core.net.ListenBinding;
 import org.mailproxy.core.net.ListenerSet;
 import org.mailproxy.core.net.UnsupportedListenException;
+import org.mailproxy.core.config.RealIpModule;
+import org.mailproxy.core.proxyprotocol.ProxyHeaderWriter;
+import org.mailproxy.core.proxyprotocol.ProxyProtocolConnections;
+import org.mailproxy.core.session.ConnectionInitializer;
 import org.mailproxy.core.session.MailServer;
 import org.mailproxy.core.tls.ServerTls;
 import org.mailproxy.core.tls.TlsConnections;
@@ -96,7 +100,9 @@ public final class MailRuntime {
     @Activate
     void activate(BundleContext context) {
         sessions = new SessionManager();
-        sessions.setConnectionInitializer(new TlsConnections());
+        // the PROXY protocol reader last: it goes first in the chain, before TLS
+        sessions.setConnectionInitializer(ConnectionInitializer.inOrder(new TlsConnections(),
+                new ProxyProtocolConnections()));
         listeners = new ListenerSet(sessions.ioProcessor(), sessions.clientHandler());
         active = true;
         errorLogs = new ErrorLogs(configAdmin, Paths.get(Objects.requireNonNullElse(context.getProperty("karaf.base"), ".")));
@@ -273,6 +279,8 @@ public final class MailRuntime {
                         ? previous.mailServer()
                         : new MailServer(describe(server), protocol, server, SessionLimits.of(server));
                 mailServer.setTls(tls);
+                mailServer.setRealIpFrom(server.get(RealIpModule.SET_REAL_IP_FROM));
+                mailServer.setBackendProxyProtocol(ProxyHeaderWriter.version(server.get("proxy_protocol")));
                 for (ListenSpec listen : server.listens()) {
                     bindings.add(new ListenBinding(listen, mailServer));
                 }
@@ -308,11 +316,6 @@ public final class MailRuntime {
     private static String inactiveReason(ServerConfig server, MailProtocol protocol) {
         if (protocol == null) {
             return "protocol module \"" + server.protocol() + "\" is not active";
-        }
-        for (ListenSpec listen : server.listens()) {
-            if (listen.proxyProtocol()) {
-                return "\"listen " + listen.addressText() + " proxy_protocol\" is not supported by this build yet";
-            }
         }
         return null;
     }

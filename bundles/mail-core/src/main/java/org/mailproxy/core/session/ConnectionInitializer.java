@@ -20,4 +20,21 @@ public interface ConnectionInitializer {
      * @param server     the server that will serve it
      */
     void initialize(IoSession connection, ListenSpec listen, MailServer server);
+
+    /**
+     * One initializer that runs {@code initializers} in this order. Each one that puts its filter
+     * first in the chain puts it before those of the earlier ones: list the one that must see the
+     * bytes first (the PROXY protocol reader) last.
+     */
+    static ConnectionInitializer inOrder(ConnectionInitializer... initializers) {
+        ConnectionInitializer[] all = initializers.clone();
+        return (connection, listen, server) -> {
+            for (ConnectionInitializer initializer : all) {
+                if (connection.isClosing()) {
+                    return;
+                }
+                initializer.initialize(connection, listen, server);
+            }
+        };
+    }
 }

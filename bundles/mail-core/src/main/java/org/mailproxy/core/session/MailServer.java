@@ -1,7 +1,9 @@
 package org.mailproxy.core.session;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import org.mailproxy.core.config.CidrRange;
 import org.mailproxy.core.spi.MailProtocol;
 
 /**
@@ -21,6 +23,8 @@ public final class MailServer {
     private final AtomicLong total = new AtomicLong();
     private final SessionCounters counters = new SessionCounters();
     private volatile TlsSupport tls;
+    private volatile List<CidrRange> realIpFrom = List.of();
+    private volatile int backendProxyProtocol;
 
     /**
      * @param name     how logs and the console name the server, e.g. {@code "imap /etc/mail.conf:12"}
@@ -69,6 +73,35 @@ public final class MailServer {
      */
     public void setTls(TlsSupport tls) {
         this.tls = tls;
+    }
+
+    /**
+     * {@code set_real_ip_from}: the peers whose PROXY protocol source address becomes the client
+     * address; empty by default.
+     */
+    public List<CidrRange> realIpFrom() {
+        return realIpFrom;
+    }
+
+    /** Sets {@link #realIpFrom()}; the wiring sets it from the server's configuration. */
+    public void setRealIpFrom(List<CidrRange> trusted) {
+        this.realIpFrom = List.copyOf(trusted);
+    }
+
+    /**
+     * {@code proxy_protocol off|on|v2}: the PROXY protocol version sent first on every backend
+     * connection, 0 for none (the default).
+     */
+    public int backendProxyProtocol() {
+        return backendProxyProtocol;
+    }
+
+    /** Sets {@link #backendProxyProtocol()}: 0, 1 or 2. */
+    public void setBackendProxyProtocol(int version) {
+        if (version < 0 || version > 2) {
+            throw new IllegalArgumentException("PROXY protocol version " + version);
+        }
+        this.backendProxyProtocol = version;
     }
 
     /** Sessions of this server open now. */

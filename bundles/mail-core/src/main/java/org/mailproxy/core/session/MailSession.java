@@ -60,6 +60,7 @@ public final class MailSession {
     private final long timeoutMillis;
 
     private volatile InetSocketAddress clientAddress;
+    private volatile org.mailproxy.core.spi.AuthRequest.ProxyProtocolInfo proxyProtocol;
     private volatile Relay relay;
     private volatile boolean closed;
     private final SessionCounters protocolCounters;
@@ -121,6 +122,30 @@ public final class MailSession {
     /** Replaces the client address, for the PROXY protocol and {@code set_real_ip_from}. */
     public void setClientAddress(InetSocketAddress address) {
         this.clientAddress = Objects.requireNonNull(address, "address");
+    }
+
+    /**
+     * What the PROXY protocol header of this connection announced ({@code listen ... proxy_protocol}),
+     * for the auth server's Proxy-Protocol-* headers; null without a header, and for headers that
+     * name no addresses (v1 UNKNOWN, v2 LOCAL or another family). The addresses are as received,
+     * whether or not {@code set_real_ip_from} made the source the {@link #clientAddress()}.
+     */
+    public org.mailproxy.core.spi.AuthRequest.ProxyProtocolInfo proxyProtocol() {
+        return proxyProtocol;
+    }
+
+    /** Sets what {@link #proxyProtocol()} returns; for the PROXY protocol reader. */
+    public void setProxyProtocol(org.mailproxy.core.spi.AuthRequest.ProxyProtocolInfo info) {
+        this.proxyProtocol = info;
+    }
+
+    /**
+     * Closes the session now because a core extension refused the connection before the protocol
+     * started (a broken PROXY protocol header); {@code reason} is what the session log and
+     * {@link #endReason()} say.
+     */
+    public void abort(String reason) {
+        closeBecause(Objects.requireNonNull(reason, "reason"));
     }
 
     /** The local address the client connected to (with a wildcard listen, the concrete address). */
@@ -215,7 +240,8 @@ public final class MailSession {
      * {@code timeout}, {@code proxy_timeout}, {@code max_errors}, {@code max_commands},
      * {@code quit} (the protocol closed it: logout, refused login...), {@code backend connect_failed},
      * {@code backend timed_out}, {@code backend closed during login}, {@code killed},
-     * {@code protocol module stopped}; null while it runs without a reason known yet.
+     * {@code protocol module stopped}, {@code broken PROXY protocol header}; null while it runs
+     * without a reason known yet.
      */
     public String endReason() {
         return endReason;
@@ -736,6 +762,14 @@ public final class MailSession {
             }
             backend = opened;
             connecting = null;
+            int proxyProtocolVersion = server.backendProxyProtocol();
+            if (proxyProtocolVersion != 0) {
+                // proxy_protocol on|v2: the header goes first, before anything of the login
+                // (nginx: ngx_mail_proxy_send_proxy_protocol from the upstream write handler)
+                LOG.debug("*{} sending PROXY protocol v{} header to upstream", id(), proxyProtocolVersion);
+                Bytes.write(opened, org.mailproxy.core.proxyprotocol.ProxyHeaderWriter.header(proxyProtocolVersion,
+                        clientAddress, localAddress()));
+            }
             login.onConnected(new Backend(opened));
         } finally {
             exit();
@@ -865,6 +899,11 @@ public final class MailSession {
                 case PROTOCOL:
                     if (readingSuspended) {
                         return DeadlineTimer.NONE;
+                    }
+                    if (handler == null) {
+                        // before the greeting (PROXY protocol header, TLS handshake): counted from
+                        // the accept, as nginx's timer there, so a trickle of bytes cannot stretch it
+                        return readingSince + timeoutMillis;
                     }
                     return Math.max(readingSince, connection.getLastReadTime()) + timeoutMillis;
                 case BACKEND:

@@ -20,7 +20,7 @@ class DirectiveRegistryTest {
     @Test
     void coreModules() {
         DirectiveRegistry r = DirectiveRegistry.withCoreModules();
-        assertEquals(List.of("core", "proxy", "ssl"), r.modules().stream().map(MailModule::name).toList());
+        assertEquals(List.of("core", "proxy", "ssl", "realip"), r.modules().stream().map(MailModule::name).toList());
         for (String name : List.of("mail", "server", "listen", "protocol", "server_name", "timeout", "max_errors",
                 "max_commands", "error_log", "proxy", "proxy_buffer", "proxy_timeout", "proxy_pass_error_message",
                 "proxy_protocol", "proxy_smtp_auth", "xclient")) {
