@@ -576,7 +576,7 @@ final class SmtpHandler implements ProtocolHandler {
         boolean none = method == Method.NONE;
         AuthRequest request = new AuthRequest(method.authName, none ? "" : login, none ? "" : password,
                 method == Method.CRAM_MD5 ? salt : null, SmtpProtocol.NAME, loginAttempt, session.clientAddress(),
-                host.xclientName(), null, none ? new AuthRequest.SmtpEnvelope(helo, from, to) : null)
+                host.xclientName(), session.proxyProtocol(), none ? new AuthRequest.SmtpEnvelope(helo, from, to) : null)
                 .withSession(session.id(), session.localAddress()).withTls(session.tlsInfo());
         Authenticator auth = authenticator.get();
         if (auth == null) {
