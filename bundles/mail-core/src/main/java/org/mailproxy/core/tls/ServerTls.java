@@ -8,7 +8,6 @@ import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -85,7 +84,19 @@ public final class ServerTls implements TlsSupport {
         }
         return new AuthRequest.TlsInfo(session.getProtocol(), cipher, result.verify(),
                 cert.getSubjectX500Principal().getName(), cert.getIssuerX500Principal().getName(),
-                cert.getSerialNumber().toString(16).toUpperCase(Locale.ROOT), sha1(cert), pem(cert));
+                serial(cert.getSerialNumber()), sha1(cert), pem(cert));
+    }
+
+    /**
+     * The serial number as nginx sends it (OpenSSL's {@code i2a_ASN1_INTEGER}): two upper-case hex
+     * digits per byte of the magnitude, so always an even number of digits ({@code 0x1A2B3} is
+     * {@code 01A2B3}), a minus sign before a negative one.
+     */
+    static String serial(java.math.BigInteger serial) {
+        byte[] magnitude = serial.abs().toByteArray();
+        int from = magnitude.length > 1 && magnitude[0] == 0 ? 1 : 0; // the sign byte is not part of it
+        return (serial.signum() < 0 ? "-" : "")
+                + HexFormat.of().withUpperCase().formatHex(magnitude, from, magnitude.length);
     }
 
     @Override
@@ -161,6 +172,30 @@ public final class ServerTls implements TlsSupport {
             engine.setSSLParameters(params);
             engine.setHandshakeApplicationProtocolSelector((e, offered) -> offered.contains(alpn) ? alpn : null);
             return engine;
+        }
+
+        /**
+         * Works around MINA 2.2.4's SSLHandlerG1: when a delegated handshake task (e.g. checking a
+         * client certificate) runs on MINA's TLS executor and the same read also carried
+         * application data (a TLS 1.3 client sends its first command right behind its Finished,
+         * as after STARTTLS), the task decrypts that data but only forwards writes: the command
+         * waits in the handler until the client sends something else, and the client waits for
+         * the answer. The handshake's last flight is written by that task, so its acknowledgement
+         * comes here: an empty receive then hands over whatever was decrypted (after SECURED,
+         * which the acknowledgement dispatches first).
+         */
+        @Override
+        public void messageSent(NextFilter next, IoSession session, org.apache.mina.core.write.WriteRequest request)
+                throws Exception {
+            super.messageSent(next, session, request);
+            org.apache.mina.filter.ssl.SslHandler handler = (org.apache.mina.filter.ssl.SslHandler) session.getAttribute(SSL_HANDLER);
+            if (handler != null && handler.isOpen() && !session.isClosing()) {
+                try {
+                    handler.receive(next, org.apache.mina.core.buffer.IoBuffer.allocate(0));
+                } catch (IllegalStateException closed) {
+                    // inbound done: nothing more to hand over
+                }
+            }
         }
     }
 }

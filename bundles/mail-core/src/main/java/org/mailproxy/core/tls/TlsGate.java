@@ -1,6 +1,8 @@
 package org.mailproxy.core.tls;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import org.apache.mina.core.filterchain.IoFilterAdapter;
@@ -23,7 +25,8 @@ import org.slf4j.MDC;
  * <li>with implicit TLS, holds back sessionOpened, and so the greeting, until the handshake is
  *     done;</li>
  * <li>after the handshake checks the client certificate against {@code ssl_verify_client}: a
- *     refused one gets the protocol's certificate error and the connection closes;</li>
+ *     refused one gets the protocol's certificate error and the connection closes, without
+ *     reading anything more; application data waits for that check;</li>
  * <li>a failed handshake (garbage, wrong ALPN, no common protocol or cipher, plaintext after
  *     STARTTLS) is logged once at info, without a stack trace, counted, and the connection
  *     closed; later TLS errors are logged at debug.</li>
@@ -37,6 +40,12 @@ final class TlsGate extends IoFilterAdapter {
 
     private final ServerTls tls;
     private final boolean holdOpen;
+    /** Application data that came before the handshake's SECURED event was handled (guarded by this). */
+    private final List<Object> early = new ArrayList<>();
+    /** SECURED handled and the certificate accepted: data passes (guarded by this, read without it). */
+    private volatile boolean open;
+    /** The certificate was refused: nothing more is read (guarded by this). */
+    private boolean refused;
 
     TlsGate(ServerTls tls, boolean holdOpen) {
         this.tls = tls;
@@ -57,13 +66,49 @@ final class TlsGate extends IoFilterAdapter {
         if (event == SslEvent.SECURED) {
             boolean held = connection.removeAttribute(HELD) != null;
             if (!certificateAccepted(connection)) {
+                synchronized (this) {
+                    refused = true;
+                    early.clear();
+                }
                 return;
             }
             if (held) {
                 next.sessionOpened(connection);
             }
+            next.event(connection, event);
+            synchronized (this) {
+                for (Object message : early) {
+                    next.messageReceived(connection, message);
+                }
+                early.clear();
+                open = true;
+            }
+            return;
         }
         next.event(connection, event);
+    }
+
+    /**
+     * Application data goes on only once the handshake's SECURED event has been handled: MINA
+     * forwards data that came in the same read as the end of the handshake (a TLS 1.3 client's
+     * first command right behind its Finished, as after STARTTLS) before that event, so without
+     * this a command would run before the client certificate is checked. After a refused
+     * certificate nothing the client sent is read any more (nginx sets {@code s->quit}).
+     */
+    @Override
+    public void messageReceived(NextFilter next, IoSession connection, Object message) {
+        if (!open) {
+            synchronized (this) {
+                if (refused) {
+                    return;
+                }
+                if (!open) {
+                    early.add(message);
+                    return;
+                }
+            }
+        }
+        next.messageReceived(connection, message);
     }
 
     @Override

@@ -190,7 +190,7 @@ class TlsTest {
             assertEquals("protocol=TLSv1.3 verify=SUCCESS", in.readLine());
             send(s, "CERT\r\n");
             assertEquals("subject=O=mailproxy,CN=alice issuer=O=mailproxy,CN=Test CA serial=" // RFC 2253 order, as nginx prints it
-                    + certs.client.getSerialNumber().toString(16).toUpperCase() + " pem=true", in.readLine());
+                    + opensslSerial(certs.client.getSerialNumber()) + " pem=true", in.readLine());
         }
         try (SSLSocket s = tls(certs.clientContext(null, null), "TLSv1.2", null)) {
             BufferedReader in = reader(s);
@@ -203,6 +203,23 @@ class TlsTest {
             assertEquals("-ERR SSL certificate error", in.readLine(), "instead of the greeting");
             assertNull(in.readLine());
         }
+    }
+
+    /** OpenSSL's i2a_ASN1_INTEGER, as nginx sends Auth-SSL-Serial: two upper-case hex digits a byte. */
+    private static String opensslSerial(java.math.BigInteger serial) {
+        byte[] b = serial.toByteArray();
+        int from = b.length > 1 && b[0] == 0 ? 1 : 0;
+        return java.util.HexFormat.of().withUpperCase().formatHex(b, from, b.length);
+    }
+
+    @Test
+    void serialNumbersAreWrittenAsOpensslWritesThem() {
+        assertEquals("01A2B3", ServerTls.serial(java.math.BigInteger.valueOf(0x1A2B3)), "even number of digits");
+        assertEquals("80", ServerTls.serial(java.math.BigInteger.valueOf(0x80)), "no sign byte");
+        assertEquals("00", ServerTls.serial(java.math.BigInteger.ZERO));
+        assertEquals("FF00", ServerTls.serial(java.math.BigInteger.valueOf(0xFF00)));
+        assertEquals("-01", ServerTls.serial(java.math.BigInteger.valueOf(-1)));
+        assertEquals(opensslSerial(certs.client.getSerialNumber()), ServerTls.serial(certs.client.getSerialNumber()));
     }
 
     @Test
