@@ -50,13 +50,13 @@ public final class ImapProtocol implements MailProtocol {
     /** nginx's {@code cert_error}: sent when the client certificate fails {@code ssl_verify_client}. */
     @Override
     public byte[] certificateErrorReply() {
-        return "* BAD SSL certificate error\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return "* BYE SSL certificate error\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     /** nginx's {@code no_cert}: sent when {@code ssl_verify_client on} and the client sent no certificate. */
     @Override
     public byte[] noCertificateReply() {
-        return "* BAD No required SSL certificate\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return "* BYE No required SSL certificate\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     @Override
