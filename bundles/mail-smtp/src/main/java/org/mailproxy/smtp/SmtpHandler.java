@@ -159,6 +159,7 @@ final class SmtpHandler implements ProtocolHandler {
             return;
         }
         greetingDelayed = true;
+        session.holdTimeout(delay); // nginx: timeout starts with the greeting, not before the delay
         timer = session.schedule(delay, () -> {
             timer = null;
             if (greetingDelayed && !session.isClosing()) {

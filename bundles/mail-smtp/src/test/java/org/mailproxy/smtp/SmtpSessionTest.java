@@ -271,6 +271,17 @@ class SmtpSessionTest {
         assertEquals("250 2.0.0 OK", patient.command("NOOP"));
     }
 
+    @Test
+    void timeoutStartsWithTheDelayedGreetingAsInNginx() throws Exception {
+        // a delay longer than timeout: nginx arms only the delay timer until the greeting
+        serve("smtp_greeting_delay 1s; timeout 500ms;");
+        Client c = connect();
+        assertEquals("220 mx.example ESMTP ready", c.readLine());
+        assertEquals("250 2.0.0 OK", c.command("NOOP"));
+        // and after the greeting the timeout applies again
+        assertNull(c.readLineOrNull());
+    }
+
     // ---------------------------------------------------------------- SASL
 
     @Test

@@ -58,6 +58,8 @@ public final class MailSession {
     private final ReentrantLock lock = new ReentrantLock();
     private final DeadlineTimer timer;
     private final long timeoutMillis;
+    /** See {@link #holdTimeout}; 0 when not held. Guarded by lock. */
+    private long timeoutHeldUntil;
 
     private volatile InetSocketAddress clientAddress;
     private volatile org.mailproxy.core.spi.AuthRequest.ProxyProtocolInfo proxyProtocol;
@@ -891,6 +893,21 @@ public final class MailSession {
 
     // ================================================================ timeout
 
+    /**
+     * Counts the {@code timeout} from {@code delay} from now at the earliest, for a protocol that
+     * runs a timer of its own first (nginx: {@code smtp_greeting_delay} arms only the delay timer,
+     * and {@code timeout} starts with the greeting). Reads still count as activity after it.
+     */
+    public void holdTimeout(Duration delay) {
+        lock.lock();
+        try {
+            timeoutHeldUntil = System.currentTimeMillis() + Math.max(0, delay.toMillis());
+        } finally {
+            lock.unlock();
+        }
+        timer.arm();
+    }
+
     /** The current {@code timeout} deadline: idle reading before the backend, connect and login after. */
     private long deadline() {
         lock.lock();
@@ -899,6 +916,9 @@ public final class MailSession {
                 case PROTOCOL:
                     if (readingSuspended) {
                         return DeadlineTimer.NONE;
+                    }
+                    if (timeoutHeldUntil > 0) {
+                        return Math.max(timeoutHeldUntil, connection.getLastReadTime()) + timeoutMillis;
                     }
                     if (handler == null) {
                         // before the greeting (PROXY protocol header, TLS handshake): counted from
