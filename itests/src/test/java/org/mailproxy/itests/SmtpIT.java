@@ -52,9 +52,13 @@ public class SmtpIT extends MailProxyTestSupport {
     private final List<Configuration> servers = new ArrayList<>();
     private final List<LineClient> clients = new ArrayList<>();
 
+    private long logMark;
+
     @Before
     public void setUp() throws Exception {
         awaitBundleState(SMTP_BUNDLE, Bundle.ACTIVE, DEFAULT_TIMEOUT);
+        // Postfix is shared by every test class of the run: look only at what this test logs
+        logMark = MailBackends.postfixLogMark();
         auth = AuthHttpServer.start(port("auth_http")).failureWait(1);
         awaitTrue("smtp port " + port("smtp") + " accepts", () -> accepts(port("smtp")));
     }
@@ -186,7 +190,7 @@ public class SmtpIT extends MailProxyTestSupport {
             assertDelivered("alice", id, sent);
         }
         // xclient off: Postfix saw the proxy itself, without a login
-        String line = MailBackends.awaitPostfixLog("client=localhost[127.0.0.1]", Duration.ofSeconds(10));
+        String line = MailBackends.awaitPostfixLog("client=localhost[127.0.0.1]", logMark, Duration.ofSeconds(10));
         assertTrue(line, !line.contains("sasl_username"));
     }
 
@@ -228,7 +232,7 @@ public class SmtpIT extends MailProxyTestSupport {
         assertTrue(data(c, sent).startsWith("250 2.0.0 Ok: queued"));
         assertEquals("221 2.0.0 Bye", c.command("QUIT"));
         assertDelivered("bob", id, sent);
-        String line = MailBackends.awaitPostfixLog("sasl_method=XCLIENT, sasl_username=bob", Duration.ofSeconds(10));
+        String line = MailBackends.awaitPostfixLog("sasl_method=XCLIENT, sasl_username=bob", logMark, Duration.ofSeconds(10));
         assertTrue(line, line.contains("client=unknown[127.0.0.1]"));
         byte[] stored = MailBackends.awaitDelivery("bob", "X-Test-Id: " + id, Duration.ofSeconds(5));
         assertTrue(new String(stored, StandardCharsets.UTF_8).contains("Received: from client-helo.example"));
@@ -264,7 +268,7 @@ public class SmtpIT extends MailProxyTestSupport {
         assertEquals("relay-client.example", r.header("Auth-SMTP-Helo"));
         assertEquals("MAIL FROM:<sender@client.example>", r.header("Auth-SMTP-From"));
         assertEquals("RCPT TO:<carol@test.example>", r.header("Auth-SMTP-To"));
-        String line = MailBackends.awaitPostfixLog("client=unknown[127.0.0.1]", Duration.ofSeconds(10));
+        String line = MailBackends.awaitPostfixLog("client=unknown[127.0.0.1]", logMark, Duration.ofSeconds(10));
         assertTrue(line, !line.contains("sasl_username"));
     }
 
@@ -283,7 +287,7 @@ public class SmtpIT extends MailProxyTestSupport {
         assertEquals("221 2.0.0 Bye", c.command("QUIT"));
         assertDelivered("alice", id, sent);
         // Postfix authenticated the proxy's AUTH PLAIN itself (Dovecot SASL); XCLIENT carried no LOGIN
-        MailBackends.awaitPostfixLog("sasl_method=PLAIN, sasl_username=alice", Duration.ofSeconds(10));
+        MailBackends.awaitPostfixLog("sasl_method=PLAIN, sasl_username=alice", logMark, Duration.ofSeconds(10));
     }
 
     // ---------------------------------------------------------------- limits
