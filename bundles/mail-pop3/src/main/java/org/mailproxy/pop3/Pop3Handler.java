@@ -17,9 +17,9 @@ import org.mailproxy.core.spi.ProtocolHandler;
 import org.mailproxy.pop3.Pop3Config.Mechanism;
 import org.mailproxy.pop3.Pop3Parser.Command;
 import org.mailproxy.pop3.Pop3Parser.Result;
-import org.mailproxy.pop3.sasl.Salt;
-import org.mailproxy.pop3.sasl.Sasl;
-import org.mailproxy.pop3.sasl.SaslException;
+import org.mailproxy.core.sasl.Salt;
+import org.mailproxy.core.sasl.Sasl;
+import org.mailproxy.core.sasl.SaslException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -17,9 +17,9 @@ import org.mailproxy.core.spi.HostResolver.HostName;
 import org.mailproxy.core.spi.ProtocolHandler;
 import org.mailproxy.smtp.SmtpConfig.Mechanism;
 import org.mailproxy.smtp.SmtpParser.Result;
-import org.mailproxy.smtp.sasl.Salt;
-import org.mailproxy.smtp.sasl.Sasl;
-import org.mailproxy.smtp.sasl.SaslException;
+import org.mailproxy.core.sasl.Salt;
+import org.mailproxy.core.sasl.Sasl;
+import org.mailproxy.core.sasl.SaslException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,4 +1,4 @@
-package org.mailproxy.pop3.sasl;
+package org.mailproxy.core.sasl;
 
 /**
  * A client's SASL payload that cannot be decoded. The message is what nginx logs at info level

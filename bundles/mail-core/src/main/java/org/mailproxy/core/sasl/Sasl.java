@@ -1,4 +1,4 @@
-package org.mailproxy.smtp.sasl;
+package org.mailproxy.core.sasl;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -10,10 +10,9 @@ import java.util.Base64;
  * {@code _cram_md5_salt}, {@code _cram_md5}, {@code _external} in {@code ngx_mail_handler.c};
  * {@code _xoauth2} and {@code _oauthbearer} from freenginx/Angie).
  *
- * <p>A copy of the POP3 bundle's decoders (bundles/mail-pop3, {@code org.mailproxy.pop3.sasl}):
- * nothing here knows a protocol, SMTP's AUTH carries the same payloads as POP3's AUTH and IMAP's
- * AUTHENTICATE, only the continuation prefix differs ({@code "334 "} for SMTP). Kept in step with
- * that copy until the decoders move to an exported package of the core.
+ * <p>Nothing here knows a protocol: POP3's AUTH, IMAP's AUTHENTICATE and SMTP's AUTH carry the
+ * same payloads, only the continuation prefix differs ({@code "+ "} for POP3 and IMAP,
+ * {@code "334 "} for SMTP). Shared by the protocol bundles through this exported package.
  *
  * <p>Decoded bytes become Strings as UTF-8. Each decoder throws a {@link SaslException} whose
  * message is nginx's info-level log line ("client sent invalid ... in AUTH ... command"); the

@@ -1,4 +1,4 @@
-package org.mailproxy.smtp.sasl;
+package org.mailproxy.core.sasl;
 
 import java.security.SecureRandom;
 

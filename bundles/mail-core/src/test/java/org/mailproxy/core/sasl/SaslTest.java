@@ -1,4 +1,4 @@
-package org.mailproxy.pop3.sasl;
+package org.mailproxy.core.sasl;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
