@@ -37,6 +37,9 @@ final class TlsGate extends IoFilterAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(MailSession.class);
     private static final AttributeKey HELD = new AttributeKey(TlsGate.class, "held");
     private static final AttributeKey FAILED = new AttributeKey(TlsGate.class, "failed");
+    private static final AttributeKey LINGERING = new AttributeKey(TlsGate.class, "lingering");
+    /** How long a connection whose handshake failed waits for the client to close first. */
+    private static final java.time.Duration LINGER = java.time.Duration.ofSeconds(2);
 
     private final ServerTls tls;
     private final boolean holdOpen;
@@ -118,16 +121,41 @@ final class TlsGate extends IoFilterAdapter {
             next.exceptionCaught(connection, cause);
             return;
         }
+        boolean handshaking = connection.getAttribute(SslFilter.SSL_SECURED) == null;
         if (connection.setAttributeIfAbsent(FAILED, Boolean.TRUE) == null) {
             String reason = ssl != null ? ssl.getMessage() : "TLS closed by the client";
-            if (connection.getAttribute(SslFilter.SSL_SECURED) == null) {
+            if (handshaking) {
                 tls.handshakeFailed();
                 log(connection, "SSL handshake failed (" + reason + ") while SSL handshaking", true);
+                if (lingerBeforeClosing(connection)) {
+                    return;
+                }
             } else {
                 log(connection, "SSL error (" + reason + ")", false);
             }
+        } else if (handshaking && connection.getAttribute(LINGERING) != null) {
+            return; // what the client still sends is dropped until the lingering close
         }
         connection.closeNow();
+    }
+
+    /**
+     * A refused handshake often ends with ServerHello and a fatal alert in one flight; a TLS 1.3
+     * client answers the ServerHello (ChangeCipherSpec, its own records) before it reads the
+     * alert. Closing at once would leave those bytes unread, the kernel would answer them with a
+     * RST, and the RST can overtake the alert in the client's receive queue: the client sees
+     * "connection reset" instead of, say, {@code no_application_protocol}. So the connection
+     * lingers: the alert is flushed, what arrives is dropped, and it closes when the client
+     * closes or after {@link #LINGER} (nginx's lingering close, on a small scale).
+     */
+    private static boolean lingerBeforeClosing(IoSession connection) {
+        MailSession mail = SessionManager.sessionOf(connection);
+        if (mail == null) {
+            return false;
+        }
+        connection.setAttribute(LINGERING, Boolean.TRUE);
+        mail.schedule(LINGER, connection::closeNow);
+        return true;
     }
 
     /** nginx's {@code ngx_mail_verify_cert}. */
