@@ -660,6 +660,27 @@ class ImapSessionTest {
     }
 
     @Test
+    void commandsAndTrickledBytesDoNotStretchTheTimeout() throws Exception {
+        serve("timeout 600ms;");
+        try (Client c = client()) {
+            long start = System.nanoTime();
+            c.line("a1 NOOP");
+            assertEquals("a1 OK completed", c.readLine());
+            try {
+                for (byte b : "a2 LOGIN alice secret".getBytes(StandardCharsets.US_ASCII)) {
+                    c.send(new byte[] {b}); // a byte every 100 ms: nginx's timer is not re-armed by reads
+                    Thread.sleep(100);
+                }
+            } catch (java.io.IOException closed) {
+                // the proxy closed while we were writing
+            }
+            assertTrue(c.closedByPeer());
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis < 2000, "closed after " + millis + " ms, timeout 600 ms");
+        }
+    }
+
+    @Test
     void tooLongCommand() throws Exception {
         serve("imap_client_buffer 64;");
         try (Client c = client()) {

@@ -896,7 +896,7 @@ public final class MailSession {
     /**
      * Counts the {@code timeout} from {@code delay} from now at the earliest, for a protocol that
      * runs a timer of its own first (nginx: {@code smtp_greeting_delay} arms only the delay timer,
-     * and {@code timeout} starts with the greeting). Reads still count as activity after it.
+     * and {@code timeout} starts with the greeting).
      */
     public void holdTimeout(Duration delay) {
         lock.lock();
@@ -917,15 +917,13 @@ public final class MailSession {
                     if (readingSuspended) {
                         return DeadlineTimer.NONE;
                     }
-                    if (timeoutHeldUntil > 0) {
-                        return Math.max(timeoutHeldUntil, connection.getLastReadTime()) + timeoutMillis;
+                    // nginx arms the read timer once (at the accept, again with the greeting, after
+                    // an auth_http answer) and never for what the client sends: a client trickling
+                    // bytes, or chatting without logging in, cannot stretch it
+                    if (timeoutHeldUntil > readingSince) {
+                        return timeoutHeldUntil + timeoutMillis;
                     }
-                    if (handler == null) {
-                        // before the greeting (PROXY protocol header, TLS handshake): counted from
-                        // the accept, as nginx's timer there, so a trickle of bytes cannot stretch it
-                        return readingSince + timeoutMillis;
-                    }
-                    return Math.max(readingSince, connection.getLastReadTime()) + timeoutMillis;
+                    return readingSince + timeoutMillis;
                 case BACKEND:
                     return backendSince + timeoutMillis;
                 default:
