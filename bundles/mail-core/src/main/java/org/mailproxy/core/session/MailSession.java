@@ -858,8 +858,8 @@ public final class MailSession {
             if (phase != Phase.BACKEND || login == null || backend != null) {
                 return;
             }
-            LOG.error("*{} connect() to {} failed ({}) while connecting to upstream", id(), address,
-                    cause == null ? "unknown" : cause.getMessage());
+            LOG.error("*{} connect() to {} failed ({}) while connecting to upstream", id(), text(address),
+                    org.mailproxy.core.net.Errno.describe(cause));
             if (depth > 1) {
                 connectFailure = cause; // reported when the current callback returns, not inside it
             } else {

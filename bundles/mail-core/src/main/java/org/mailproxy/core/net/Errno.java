@@ -1,0 +1,38 @@
+package org.mailproxy.core.net;
+
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A system error as nginx writes it, {@code (111: Connection refused)}. The JDK reports the
+ * strerror() text without the number; these are the Linux numbers of the errors a mail proxy
+ * meets on its sockets.
+ */
+public final class Errno {
+
+    private static final Map<String, Integer> LINUX = Map.of(
+            "Permission denied", 13,
+            "Address already in use", 98,
+            "Cannot assign requested address", 99,
+            "Address family not supported by protocol", 97,
+            "Network is unreachable", 101,
+            "Connection reset by peer", 104,
+            "Connection timed out", 110,
+            "Connection refused", 111,
+            "No route to host", 113);
+
+    private static final boolean ON_LINUX = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
+
+    private Errno() {
+    }
+
+    /** {@code 111: Connection refused}; the text alone when the number is not known. */
+    public static String describe(Throwable error) {
+        if (error == null) {
+            return "unknown error";
+        }
+        String reason = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+        Integer errno = ON_LINUX ? LINUX.get(reason) : null;
+        return errno == null ? reason : errno + ": " + reason;
+    }
+}
