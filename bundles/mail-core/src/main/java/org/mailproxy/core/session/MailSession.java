@@ -684,48 +684,62 @@ public final class MailSession {
         backendSecured = true;
         try {
             upstream.secure(side);
-        } catch (RuntimeException e) {
-            backendTlsFailed(side, e);
+        } catch (RuntimeException e) { // the engine refused to start (MINA wraps the SSLException)
+            tlsFailed(side, "SSL handshake with upstream", sslCause(e) != null ? sslCause(e).getMessage() : e.toString());
         }
     }
 
     /**
-     * A TLS error on the backend connection before the relay: the handshake or the certificate
-     * check failed. Logged once at error, without a stack trace (nginx: "SSL_do_handshake() failed
-     * ... while SSL handshaking to upstream"); the login fails as when the backend cannot be
-     * reached. Returns false for errors that are none of these (the caller handles them as usual).
+     * An exception on the backend connection before the relay: when it is a TLS error (the
+     * handshake or the certificate check failed, or TLS broke during the login), it is logged
+     * once at error, without a stack trace (nginx: "SSL_do_handshake() failed ... while SSL
+     * handshaking to upstream"), and the login fails as when the backend cannot be reached.
+     *
+     * @return whether it was such an error (handled); false leaves it to the caller
      */
     boolean backendTlsFailed(IoSession side, Throwable cause) {
-        javax.net.ssl.SSLException ssl = null;
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof javax.net.ssl.SSLException e) {
-                ssl = e;
-                break;
-            }
-        }
-        if (relay != null) {
+        javax.net.ssl.SSLException ssl = sslCause(cause);
+        if (ssl == null || relay != null) {
             return false;
         }
         enter();
         try {
-            if (relay != null || !backendSecured || (ssl == null && !(cause instanceof RuntimeException))) {
+            if (relay != null || !backendSecured) {
                 return false;
             }
             if (phase != Phase.BACKEND || login == null || side != backend) {
                 side.closeNow();
                 return true; // the login is over already: nothing more to say
             }
-            String reason = ssl != null ? ssl.getMessage() : cause.toString();
-            LOG.error("*{} SSL handshake with upstream {} failed ({}) while SSL handshaking to upstream", id(),
-                    text(backendAddress), reason);
-            ended("backend tls_failed");
-            backend = null;
-            side.closeNow();
-            failLogin(BackendLogin.Failure.TLS_FAILED);
+            boolean handshaking = side.getAttribute(org.apache.mina.filter.ssl.SslFilter.SSL_SECURED) == null;
+            tlsFailed(side, handshaking ? "SSL handshake with upstream" : "SSL error with upstream", ssl.getMessage());
             return true;
         } finally {
             exit();
         }
+    }
+
+    private void tlsFailed(IoSession side, String what, String reason) {
+        if (phase != Phase.BACKEND || login == null) {
+            side.closeNow();
+            return;
+        }
+        LOG.error("*{} {} {} failed ({}) while SSL handshaking to upstream", id(), what, text(backendAddress), reason);
+        ended("backend tls_failed");
+        if (side == backend) {
+            backend = null;
+        }
+        side.closeNow();
+        failLogin(BackendLogin.Failure.TLS_FAILED);
+    }
+
+    private static javax.net.ssl.SSLException sslCause(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException e) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /** Bytes relayed from the client to the backend; 0 before the relay. */

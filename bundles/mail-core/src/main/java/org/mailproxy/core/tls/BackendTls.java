@@ -164,6 +164,27 @@ public final class BackendTls implements UpstreamTls {
         protected SSLEngine createEngine(IoSession session, InetSocketAddress addr) {
             return engine((InetSocketAddress) session.getRemoteAddress());
         }
+
+        /**
+         * The same MINA 2.2.4 SSLHandlerG1 workaround as the server side's (see ServerTls): data
+         * decrypted by a delegated handshake task (checking the backend's certificate) in the
+         * read that ended the handshake is handed over when the handshake's last flight is sent,
+         * instead of waiting for the backend's next bytes.
+         */
+        @Override
+        public void messageSent(NextFilter next, IoSession session, org.apache.mina.core.write.WriteRequest request)
+                throws Exception {
+            super.messageSent(next, session, request);
+            org.apache.mina.filter.ssl.SslHandler handler =
+                    (org.apache.mina.filter.ssl.SslHandler) session.getAttribute(SSL_HANDLER);
+            if (handler != null && handler.isOpen() && !session.isClosing()) {
+                try {
+                    handler.receive(next, org.apache.mina.core.buffer.IoBuffer.allocate(0));
+                } catch (IllegalStateException closed) {
+                    // inbound done: nothing more to hand over
+                }
+            }
+        }
     }
 
     private static TrustManager[] trustManagers(List<X509Certificate> trusted, int depth)
@@ -250,7 +271,7 @@ public final class BackendTls implements UpstreamTls {
 
     /** A host name or an IP address, nothing that could not be a certificate name. */
     private static boolean isValidName(String name) {
-        return name.matches("[A-Za-z0-9._:\\-\\[\\]*]+");
+        return name.matches("[A-Za-z0-9._:\\-]+");
     }
 
     static ConfigException error(String message, ValueOrigin at, ServerConfig server) {
