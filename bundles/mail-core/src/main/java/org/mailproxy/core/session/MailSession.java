@@ -724,7 +724,8 @@ public final class MailSession {
             side.closeNow();
             return;
         }
-        LOG.error("*{} {} {} failed ({}) while SSL handshaking to upstream", id(), what, text(backendAddress), reason);
+        LOG.error("*{} {} {} failed ({}) while {}", id(), what, text(backendAddress), reason,
+                what.startsWith("SSL handshake") ? "SSL handshaking to upstream" : "reading response from upstream");
         ended("backend tls_failed");
         if (side == backend) {
             backend = null;
