@@ -21,6 +21,11 @@ import org.slf4j.LoggerFactory;
  * number within the buffer. A tagged OK starts the relay with those lines first: the client sees
  * the backend's own answer to its LOGIN (or AUTHENTICATE), under its own tag.
  *
+ * <p>With TLS toward the backend by STARTTLS ({@code proxy_ssl starttls} or
+ * {@code Auth-SSL-Backend: starttls}) the proxy sends {@code mp1 STARTTLS} after the greeting,
+ * and after {@code mp1 OK} switches the connection to TLS and goes on with the LOGIN; a refusal
+ * gets the client {@code * BAD internal server error}, never a plaintext login.
+ *
  * <p>Anything else fails the login: with {@code proxy_pass_error_message on} the client gets the
  * backend's lines and the connection closes; otherwise it gets {@code * BAD internal server error},
  * and the log says {@code upstream sent invalid response}. Everything the backend sends before
@@ -30,7 +35,10 @@ final class ImapBackendLogin implements BackendLogin {
 
     private static final Logger LOG = LoggerFactory.getLogger(ImapBackendLogin.class);
 
-    private enum State { GREETING, LOGIN, USER, PASSWORD }
+    private enum State { GREETING, STARTTLS, LOGIN, USER, PASSWORD }
+
+    /** The tag of the proxy's own STARTTLS to the backend; the client never sees its reply. */
+    static final String STARTTLS_TAG = "mp1";
 
     private final MailSession session;
     private final String tag;
@@ -87,10 +95,26 @@ final class ImapBackendLogin implements BackendLogin {
                         fail(line);
                         return;
                     }
-                    LOG.debug("*{} mail proxy send login", session.id());
-                    backend.write(ascii(tag + " LOGIN {" + login.length + "}\r\n"));
-                    state = State.LOGIN;
+                    if (backend.mustStartTls()) {
+                        LOG.debug("*{} mail proxy send starttls", session.id());
+                        backend.write(ascii(STARTTLS_TAG + " STARTTLS\r\n"));
+                        state = State.STARTTLS;
+                        break;
+                    }
+                    sendLogin();
                     break;
+                case STARTTLS:
+                    if (startsWith(line, "* ")) {
+                        break; // an untagged CAPABILITY or the like
+                    }
+                    if (!startsWith(line, STARTTLS_TAG + " OK")) {
+                        refusedStartTls(line);
+                        return;
+                    }
+                    backend.startTls();
+                    data.position(data.limit()); // anything after the OK came in clear: dropped
+                    sendLogin(); // goes out encrypted once the handshake is done
+                    return;
                 case LOGIN:
                     if (line[0] != '+') {
                         fail(line);
@@ -127,6 +151,23 @@ final class ImapBackendLogin implements BackendLogin {
                     throw new IllegalStateException(state.toString());
             }
         }
+    }
+
+    private void sendLogin() {
+        LOG.debug("*{} mail proxy send login", session.id());
+        backend.write(ascii(tag + " LOGIN {" + login.length + "}\r\n"));
+        state = State.LOGIN;
+    }
+
+    /** The backend said no to STARTTLS: as a backend that cannot be reached, never plaintext. */
+    private void refusedStartTls(byte[] line) {
+        done = true;
+        LOG.error("*{} upstream refused STARTTLS: \"{}\" while reading response from upstream", session.id(),
+                new String(line, StandardCharsets.UTF_8).stripTrailing());
+        login = null;
+        password = null;
+        session.write(ImapHandler.INTERNAL_ERROR);
+        session.closeAfterWrite();
     }
 
     @Override

@@ -467,7 +467,7 @@ final class ImapHandler implements ProtocolHandler {
             return;
         }
         state = State.BACKEND;
-        session.connectBackend(ok.backend(), new ImapBackendLogin(session, tag, user, pass,
+        session.connectBackend(ok.backend(), ok.backendTls(), new ImapBackendLogin(session, tag, user, pass,
                 settings.passErrorMessage(), session.server().limits().proxyBuffer()));
     }
 

@@ -16,6 +16,11 @@ import org.slf4j.LoggerFactory;
  * reply to PASS (with whatever follows it) to the relay, which gives it to the client before the
  * commands the client pipelined. Always USER/PASS, whatever method the client used.
  *
+ * <p>With TLS toward the backend by STLS ({@code proxy_ssl starttls} or
+ * {@code Auth-SSL-Backend: starttls}) {@code STLS} goes first; after its {@code +OK} the
+ * connection switches to TLS and USER follows encrypted. A refused STLS gets the client
+ * {@code -ERR internal server error}, never a plaintext login.
+ *
  * <p>A reply that does not start with {@code +OK} ends the session: with
  * {@code proxy_pass_error_message on} the client gets the backend's own text (for servers that
  * refuse a correct password with a reason), otherwise {@code -ERR internal server error}; so do a
@@ -26,7 +31,7 @@ final class Pop3BackendLogin implements BackendLogin {
 
     private static final Logger LOG = LoggerFactory.getLogger(Pop3BackendLogin.class);
 
-    private enum State { GREETING, USER, PASS }
+    private enum State { GREETING, STLS, USER, PASS }
 
     private final MailSession session;
     private final String user;
@@ -72,11 +77,27 @@ final class Pop3BackendLogin implements BackendLogin {
             return; // wait for the rest of the line; the core keeps the bytes
         }
         if (!isOk(data, start, end)) {
+            if (state == State.STLS) {
+                LOG.error("*{} upstream refused STLS: \"{}\"", session.id(), text(data, start, end));
+                fail(null); // never a plaintext login instead
+                data.position(data.limit());
+                return;
+            }
             invalidResponse(data, start, end);
             return;
         }
         switch (state) {
-        case GREETING -> send(State.USER, "USER " + user + "\r\n", data);
+        case GREETING -> {
+            if (backend.mustStartTls()) {
+                send(State.STLS, "STLS\r\n", data);
+            } else {
+                send(State.USER, "USER " + user + "\r\n", data);
+            }
+        }
+        case STLS -> {
+            backend.startTls(); // what came after the +OK, in clear, is dropped by send()
+            send(State.USER, "USER " + user + "\r\n", data);
+        }
         case USER -> send(State.PASS, "PASS " + password + "\r\n", data);
         case PASS -> session.startRelay(data); // from the +OK line on, as it came
         }

@@ -501,7 +501,7 @@ final class Pop3Handler implements ProtocolHandler {
             internalError();
             return;
         }
-        session.connectBackend(ok.backend(), new Pop3BackendLogin(session, user, pass, config.passErrorMessage(),
+        session.connectBackend(ok.backend(), ok.backendTls(), new Pop3BackendLogin(session, user, pass, config.passErrorMessage(),
                 session.server().limits().proxyBuffer()));
     }
 

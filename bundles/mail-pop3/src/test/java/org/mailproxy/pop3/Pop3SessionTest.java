@@ -139,6 +139,15 @@ class Pop3SessionTest {
     // ---------------------------------------------------------------- methods
 
     @Test
+    void proxySslStarttlsRefusedByTheBackendIsTheInternalErrorWithoutUser() throws Exception {
+        RawClient c = greeted(proxy("", "proxy_ssl starttls;")); // the fake backend knows no STLS
+        assertEquals("+OK", c.command("USER alice"));
+        assertEquals("-ERR internal server error", c.command("PASS alicepw"));
+        assertEquals("STLS", backend.received().poll(5, TimeUnit.SECONDS));
+        assertNull(backend.received().poll(300, TimeUnit.MILLISECONDS), "nothing in clear after the refused STLS");
+    }
+
+    @Test
     void userPass() throws Exception {
         RawClient c = greeted(proxy());
         assertEquals("+OK", c.command("USER alice"));

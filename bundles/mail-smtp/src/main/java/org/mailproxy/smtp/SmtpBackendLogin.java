@@ -17,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * {@code ngx_mail_proxy_read_response}), one command per reply:
  * <ol>
  * <li>wait for the {@code 220} greeting;</li>
+ * <li>with TLS toward the backend by STARTTLS ({@code proxy_ssl starttls} or
+ *     {@code Auth-SSL-Backend: starttls}): {@code EHLO server_name} (expect 250), {@code STARTTLS}
+ *     (expect 220), then TLS, and the steps below over it; a refusal gets the client
+ *     {@code 451 4.3.2 Internal server error}, never a plaintext login;</li>
  * <li>{@code EHLO server_name} ({@code HELO} when the client said HELO and {@code xclient} is
  *     off), expect 250;</li>
  * <li>with {@code xclient on}: {@code XCLIENT ADDR=[IPV6:]ip [LOGIN=xtext] NAME=xtext}, LOGIN
@@ -47,7 +51,7 @@ final class SmtpBackendLogin implements BackendLogin {
 
     /** nginx's backend states, named by what was sent last. */
     private enum State {
-        START, HELO, HELO_XCLIENT, HELO_FROM, HELO_AUTH, XCLIENT, XCLIENT_HELO, XCLIENT_FROM, XCLIENT_AUTH,
+        START, TLS_EHLO, TLS_STARTTLS, HELO, HELO_XCLIENT, HELO_FROM, HELO_AUTH, XCLIENT, XCLIENT_HELO, XCLIENT_FROM, XCLIENT_AUTH,
         AUTH_PLAIN, FROM, TO
     }
 
@@ -105,6 +109,12 @@ final class SmtpBackendLogin implements BackendLogin {
             return; // wait for the rest of the reply; the core keeps the bytes
         }
         if (end - start < 4 || !expected(data, start)) {
+            if (state == State.TLS_EHLO || state == State.TLS_STARTTLS) {
+                LOG.error("*{} upstream refused STARTTLS: \"{}\"", session.id(), text(data, start, end));
+                fail(null); // never a plaintext login instead
+                data.position(data.limit());
+                return;
+            }
             invalidResponse(data, start, end);
             return;
         }
@@ -134,6 +144,10 @@ final class SmtpBackendLogin implements BackendLogin {
     private String next() {
         switch (state) {
         case START: {
+            if (backend.mustStartTls()) {
+                state = State.TLS_EHLO;
+                return "EHLO " + config.serverName() + "\r\n";
+            }
             boolean ehlo = envelope.esmtp() || config.xclient();
             String line = (ehlo ? "EHLO " : "HELO ") + config.serverName() + "\r\n";
             state = config.xclient() ? State.HELO_XCLIENT
@@ -142,6 +156,13 @@ final class SmtpBackendLogin implements BackendLogin {
                     : State.HELO;
             return line;
         }
+        case TLS_EHLO:
+            state = State.TLS_STARTTLS;
+            return "STARTTLS\r\n";
+        case TLS_STARTTLS:
+            backend.startTls(); // what came after the 220, in clear, was dropped with the buffer
+            state = State.START;
+            return next(); // EHLO again, now encrypted, and on as without TLS
         case HELO_XCLIENT: {
             String line = xclient();
             state = envelope.helo() != null ? State.XCLIENT_HELO
@@ -195,7 +216,10 @@ final class SmtpBackendLogin implements BackendLogin {
         byte c2 = data.get(p + 2);
         switch (state) {
         case START:
+        case TLS_STARTTLS:
             return c0 == '2' && c1 == '2' && c2 == '0';
+        case TLS_EHLO:
+            return c0 == '2' && c1 == '5' && c2 == '0';
         case HELO:
         case HELO_XCLIENT:
         case HELO_FROM:

@@ -620,7 +620,7 @@ final class SmtpHandler implements ProtocolHandler {
         }
         boolean none = method == Method.NONE;
         SmtpBackendLogin.Envelope envelope = new SmtpBackendLogin.Envelope(helo, esmtp, from, to);
-        session.connectBackend(ok.backend(), new SmtpBackendLogin(session, config,
+        session.connectBackend(ok.backend(), ok.backendTls(), new SmtpBackendLogin(session, config,
                 none ? ok.user() : user, none ? null : pass, host.xclientName(), envelope, none,
                 session.server().limits().proxyBuffer()));
     }

@@ -307,6 +307,18 @@ class SmtpSessionTest {
     }
 
     @Test
+    void proxySslStarttlsRefusedByTheBackendIsTheInternalErrorWithoutXclientOrAuth() throws Exception {
+        backend.override("STARTTLS", line -> "454 4.7.0 TLS not available due to local problem");
+        serve("proxy_ssl starttls;");
+        Client c = client();
+        c.line("EHLO client.example");
+        c.reply();
+        assertEquals("451 4.3.2 Internal server error", c.command("AUTH PLAIN " + b64("\0alice\0secret")));
+        assertEquals(List.of("EHLO mx.example", "STARTTLS"), backend.last().lines,
+                "nothing in clear after the refused STARTTLS");
+    }
+
+    @Test
     void authPlainAndLoginInSteps() throws Exception {
         serve("xclient off;");
         Client c = client();

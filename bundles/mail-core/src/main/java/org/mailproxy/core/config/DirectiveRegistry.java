@@ -57,7 +57,7 @@ public final class DirectiveRegistry {
 
     /**
      * A registry holding the core's own modules: {@link CoreModule}, {@link ProxyModule},
-     * {@link SslModule} and {@link RealIpModule}.
+     * {@link SslModule}, {@link RealIpModule} and {@link ProxySslModule}.
      */
     public static DirectiveRegistry withCoreModules() {
         DirectiveRegistry registry = new DirectiveRegistry();
@@ -65,6 +65,7 @@ public final class DirectiveRegistry {
         registry.add(new ProxyModule());
         registry.add(new SslModule());
         registry.add(new RealIpModule());
+        registry.add(new ProxySslModule());
         return registry;
     }
 

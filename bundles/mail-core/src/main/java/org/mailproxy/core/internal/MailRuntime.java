@@ -29,6 +29,7 @@ import org.mailproxy.core.proxyprotocol.ProxyHeaderWriter;
 import org.mailproxy.core.proxyprotocol.ProxyProtocolConnections;
 import org.mailproxy.core.session.ConnectionInitializer;
 import org.mailproxy.core.session.MailServer;
+import org.mailproxy.core.tls.BackendTls;
 import org.mailproxy.core.tls.ServerTls;
 import org.mailproxy.core.tls.TlsConnections;
 import org.mailproxy.core.tls.TlsContextBuilder;
@@ -265,9 +266,11 @@ public final class MailRuntime {
             MailProtocol protocol = protocols.get(server.protocol());
             String inactive = inactiveReason(server, protocol);
             ServerTls tls = null;
+            BackendTls upstreamTls = null;
             if (inactive == null) {
                 try {
                     tls = TlsContextBuilder.build(server); // anew on every change: certificates may be renewed
+                    upstreamTls = BackendTls.build(server);
                 } catch (ConfigException e) {
                     inactive = e.getMessage();
                 }
@@ -279,6 +282,7 @@ public final class MailRuntime {
                         ? previous.mailServer()
                         : new MailServer(describe(server), protocol, server, SessionLimits.of(server));
                 mailServer.setTls(tls);
+                mailServer.setUpstreamTls(upstreamTls);
                 mailServer.setRealIpFrom(server.get(RealIpModule.SET_REAL_IP_FROM));
                 mailServer.setBackendProxyProtocol(ProxyHeaderWriter.version(server.get("proxy_protocol")));
                 for (ListenSpec listen : server.listens()) {

@@ -62,6 +62,9 @@ final class BackendIoHandler extends IoHandlerAdapter {
     @Override
     public void exceptionCaught(IoSession connection, Throwable cause) {
         MailSession session = sessionOf(connection);
+        if (session != null && session.backendTlsFailed(connection, cause)) {
+            return; // logged once and the login failed; the connection is closed
+        }
         IoErrors.log(session == null ? connection.getId() : session.id(), "upstream", cause);
         connection.closeNow();
     }

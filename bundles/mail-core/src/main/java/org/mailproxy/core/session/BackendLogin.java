@@ -21,7 +21,12 @@ public interface BackendLogin {
         /** Connecting and logging in took longer than the server's {@code timeout}. */
         TIMED_OUT,
         /** The backend closed the connection, or it broke, during the login. */
-        CLOSED
+        CLOSED,
+        /**
+         * TLS to the backend failed ({@code proxy_ssl}, {@code Auth-SSL-Backend}): the handshake
+         * or the certificate check, or TLS was wanted and this server has none.
+         */
+        TLS_FAILED
     }
 
     /** Connected. Write the first command now, or wait for the greeting in {@link #onData}. */

@@ -25,6 +25,7 @@ public final class MailServer {
     private volatile TlsSupport tls;
     private volatile List<CidrRange> realIpFrom = List.of();
     private volatile int backendProxyProtocol;
+    private volatile UpstreamTls upstreamTls;
 
     /**
      * @param name     how logs and the console name the server, e.g. {@code "imap /etc/mail.conf:12"}
@@ -102,6 +103,20 @@ public final class MailServer {
             throw new IllegalArgumentException("PROXY protocol version " + version);
         }
         this.backendProxyProtocol = version;
+    }
+
+    /**
+     * The server's TLS toward backends ({@code proxy_ssl*}, this project's own), or null: then
+     * backends are plaintext and an auth server's {@code Auth-SSL-Backend: on|starttls} fails the
+     * login.
+     */
+    public UpstreamTls upstreamTls() {
+        return upstreamTls;
+    }
+
+    /** Sets {@link #upstreamTls()}; the wiring builds it anew on every configuration change. */
+    public void setUpstreamTls(UpstreamTls tls) {
+        this.upstreamTls = tls;
     }
 
     /** Sessions of this server open now. */

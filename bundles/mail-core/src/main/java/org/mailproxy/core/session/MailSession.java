@@ -92,6 +92,10 @@ public final class MailSession {
     private ConnectFuture connecting;
     private Throwable connectFailure;
     private IoSession backend;
+    /** TLS toward the backend of this session: proxy_ssl, or Auth-SSL-Backend. */
+    private org.mailproxy.core.spi.BackendTlsMode backendTls = org.mailproxy.core.spi.BackendTlsMode.OFF;
+    /** Whether TLS was put into the backend connection. */
+    private boolean backendSecured;
     private IoBuffer backendInput;
     private long backendSince;
 
@@ -554,6 +558,21 @@ public final class MailSession {
      * @throws IllegalStateException when called twice or after close
      */
     public void connectBackend(InetSocketAddress address, BackendLogin login) {
+        connectBackend(address, null, login);
+    }
+
+    /**
+     * {@link #connectBackend(InetSocketAddress, BackendLogin)} with TLS toward the backend as the
+     * auth server chose it for this login ({@code Auth-SSL-Backend}); null keeps the server's
+     * {@code proxy_ssl}. With {@code on} the handshake starts right after connect and the login
+     * sees the backend's greeting once it is done; with {@code starttls} the login switches
+     * ({@link Backend#mustStartTls()}). A failed handshake or certificate check ends the login with
+     * {@link BackendLogin.Failure#TLS_FAILED}, logged once at error.
+     *
+     * @throws IllegalStateException when called twice or after close
+     */
+    public void connectBackend(InetSocketAddress address, org.mailproxy.core.spi.BackendTlsMode tls,
+                               BackendLogin login) {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(login, "login");
         enter();
@@ -567,6 +586,14 @@ public final class MailSession {
             this.login = login;
             backendSince = System.currentTimeMillis();
             connection.suspendRead();
+            UpstreamTls upstream = server.upstreamTls();
+            backendTls = tls != null ? tls : upstream != null ? upstream.mode()
+                    : org.mailproxy.core.spi.BackendTlsMode.OFF;
+            if (backendTls != org.mailproxy.core.spi.BackendTlsMode.OFF && upstream == null) {
+                LOG.error("*{} TLS to upstream {} wanted, but the server has no TLS toward backends", id(), address);
+                failLogin(BackendLogin.Failure.TLS_FAILED);
+                return;
+            }
             timer.arm();
             LOG.debug("*{} connecting to upstream {}", id(), address);
             ConnectFuture future = manager.connect(address, this);
@@ -607,10 +634,113 @@ public final class MailSession {
             login = null;
             started.start(toClient, pipelined);
             relay = started; // from here MINA events go straight to the relay
-            LOG.debug("*{} client logged in", id());
+            if (backendSecured && LOG.isDebugEnabled()) {
+                LOG.debug("*{} client logged in, upstream TLS {}", id(), server.upstreamTls().describe(backend));
+            } else {
+                LOG.debug("*{} client logged in", id());
+            }
         } finally {
             exit();
         }
+    }
+
+    /** TLS toward the backend of this session: what {@code connectBackend} settled on. */
+    org.mailproxy.core.spi.BackendTlsMode backendTlsMode() {
+        enter();
+        try {
+            return backendTls;
+        } finally {
+            exit();
+        }
+    }
+
+    /** Whether TLS was put into this backend connection. */
+    boolean isBackendSecure(IoSession side) {
+        enter();
+        try {
+            return backendSecured && side == backend;
+        } finally {
+            exit();
+        }
+    }
+
+    /** {@link Backend#startTls()}: STARTTLS/STLS was accepted by the backend. */
+    void startBackendTls(IoSession side) {
+        enter();
+        try {
+            if (phase != Phase.BACKEND || login == null || side != backend || backendSecured) {
+                throw new IllegalStateException("startTls() on the backend while " + phase
+                        + (backendSecured ? " on a TLS connection" : ""));
+            }
+            LOG.debug("*{} STARTTLS to upstream: TLS handshake starts", id());
+            secureBackend(side);
+        } finally {
+            exit();
+        }
+    }
+
+    private void secureBackend(IoSession side) {
+        UpstreamTls upstream = server.upstreamTls();
+        backendSecured = true;
+        try {
+            upstream.secure(side);
+        } catch (RuntimeException e) { // the engine refused to start (MINA wraps the SSLException)
+            tlsFailed(side, "SSL handshake with upstream", sslCause(e) != null ? sslCause(e).getMessage() : e.toString());
+        }
+    }
+
+    /**
+     * An exception on the backend connection before the relay: when it is a TLS error (the
+     * handshake or the certificate check failed, or TLS broke during the login), it is logged
+     * once at error, without a stack trace (nginx: "SSL_do_handshake() failed ... while SSL
+     * handshaking to upstream"), and the login fails as when the backend cannot be reached.
+     *
+     * @return whether it was such an error (handled); false leaves it to the caller
+     */
+    boolean backendTlsFailed(IoSession side, Throwable cause) {
+        javax.net.ssl.SSLException ssl = sslCause(cause);
+        if (ssl == null || relay != null) {
+            return false;
+        }
+        enter();
+        try {
+            if (relay != null || !backendSecured) {
+                return false;
+            }
+            if (phase != Phase.BACKEND || login == null || side != backend) {
+                side.closeNow();
+                return true; // the login is over already: nothing more to say
+            }
+            boolean handshaking = side.getAttribute(org.apache.mina.filter.ssl.SslFilter.SSL_SECURED) == null;
+            tlsFailed(side, handshaking ? "SSL handshake with upstream" : "SSL error with upstream", ssl.getMessage());
+            return true;
+        } finally {
+            exit();
+        }
+    }
+
+    private void tlsFailed(IoSession side, String what, String reason) {
+        if (phase != Phase.BACKEND || login == null) {
+            side.closeNow();
+            return;
+        }
+        LOG.error("*{} {} {} failed ({}) while {}", id(), what, text(backendAddress), reason,
+                what.startsWith("SSL handshake") ? "SSL handshaking to upstream" : "reading response from upstream");
+        ended("backend tls_failed");
+        if (side == backend) {
+            backend = null;
+        }
+        side.closeNow();
+        failLogin(BackendLogin.Failure.TLS_FAILED);
+    }
+
+    private static javax.net.ssl.SSLException sslCause(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException e) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /** Bytes relayed from the client to the backend; 0 before the relay. */
@@ -772,7 +902,13 @@ public final class MailSession {
                 Bytes.write(opened, org.mailproxy.core.proxyprotocol.ProxyHeaderWriter.header(proxyProtocolVersion,
                         clientAddress, localAddress()));
             }
-            login.onConnected(new Backend(opened));
+            if (backendTls == org.mailproxy.core.spi.BackendTlsMode.ON) {
+                secureBackend(opened); // implicit TLS: the login sees the greeting after the handshake
+                if (login == null) {
+                    return;
+                }
+            }
+            login.onConnected(new Backend(opened, this));
         } finally {
             exit();
         }

@@ -16,15 +16,31 @@ import java.util.Objects;
  */
 public sealed interface AuthResult {
 
-    /** Successful authentication. */
-    record Ok(InetSocketAddress backend, String user, String password) implements AuthResult {
+    /**
+     * Successful authentication.
+     *
+     * @param backend    Auth-Server and Auth-Port
+     * @param user       the login for the backend, or null for the client's
+     * @param password   the password for the backend, or null for the client's
+     * @param backendTls {@code Auth-SSL-Backend} (this project's own header): TLS toward the backend
+     *                   for this login, overriding the server's {@code proxy_ssl}; null when the auth
+     *                   server did not say (the server's setting applies)
+     */
+    record Ok(InetSocketAddress backend, String user, String password, BackendTlsMode backendTls)
+            implements AuthResult {
         public Ok {
             Objects.requireNonNull(backend, "backend");
         }
 
+        /** Without an {@code Auth-SSL-Backend} override (the server's {@code proxy_ssl} applies). */
+        public Ok(InetSocketAddress backend, String user, String password) {
+            this(backend, user, password, null);
+        }
+
         @Override
         public String toString() {
-            return "Ok[backend=" + backend + ", user=" + user + "]";
+            return "Ok[backend=" + backend + ", user=" + user + (backendTls == null ? "" : ", tls=" + backendTls.word())
+                    + "]";
         }
     }
 

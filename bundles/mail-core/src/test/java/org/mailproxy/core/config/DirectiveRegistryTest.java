@@ -20,7 +20,7 @@ class DirectiveRegistryTest {
     @Test
     void coreModules() {
         DirectiveRegistry r = DirectiveRegistry.withCoreModules();
-        assertEquals(List.of("core", "proxy", "ssl", "realip"), r.modules().stream().map(MailModule::name).toList());
+        assertEquals(List.of("core", "proxy", "ssl", "realip", "proxy_ssl"), r.modules().stream().map(MailModule::name).toList());
         for (String name : List.of("mail", "server", "listen", "protocol", "server_name", "timeout", "max_errors",
                 "max_commands", "error_log", "proxy", "proxy_buffer", "proxy_timeout", "proxy_pass_error_message",
                 "proxy_protocol", "proxy_smtp_auth", "xclient")) {
@@ -29,6 +29,8 @@ class DirectiveRegistryTest {
         assertEquals(Optional.empty(), r.find("resolver"));
         assertEquals(Optional.empty(), r.find("resolver_timeout"));
         assertEquals(Optional.of("proxy"), r.moduleOf("xclient"));
+        assertEquals(Optional.of("proxy_ssl"), r.moduleOf("proxy_ssl"));
+        assertEquals(Optional.of("proxy_ssl"), r.moduleOf("proxy_ssl_trusted_certificate"));
         assertTrue(r.find("listen").orElseThrow().isRepeatable());
         assertEquals(DirectiveSpec.Inheritance.SERVER_ONLY, r.find("listen").orElseThrow().inheritance());
         assertTrue(r.find("mail").orElseThrow().isBlock());

@@ -44,6 +44,9 @@ public final class TestCerts {
     public final KeyPair clientKeys;
     public final X509Certificate strangerClient;
     public final KeyPair strangerKeys;
+    /** The server's RSA pair and certificate (CN=localhost, signed by the CA), for test backends. */
+    public final KeyPair serverKeys;
+    public final X509Certificate server;
 
     public TestCerts(Path dir) {
         try {
@@ -59,6 +62,8 @@ public final class TestCerts {
             strangerKeys = rsa();
             strangerClient = cert("CN=mallory", strangerKeys, "CN=mallory", strangerKeys, false, 1);
             write("ca.pem", ca);
+            serverKeys = serverRsa;
+            server = rsaCert;
             write("rsa.pem", rsaCert);
             write("rsa.key", serverRsa.getPrivate());
             write("ec.pem", ecCert);
@@ -78,6 +83,22 @@ public final class TestCerts {
     public String directives() {
         return "ssl_certificate " + path("rsa.pem") + "; ssl_certificate_key " + path("rsa.key") + ";\n"
                 + "ssl_certificate " + path("ec.pem") + "; ssl_certificate_key " + path("ec.key") + ";\n";
+    }
+
+    /** A server context with the RSA certificate, for test backends that speak TLS. */
+    public SSLContext serverContext() {
+        try {
+            KeyStore own = KeyStore.getInstance("PKCS12");
+            own.load(null, null);
+            own.setKeyEntry("server", serverKeys.getPrivate(), "x".toCharArray(), new X509Certificate[] {server, ca});
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
+            kmf.init(own, "x".toCharArray());
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), null, new SecureRandom());
+            return ctx;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A client context trusting the CA, presenting {@code clientCert} when not null. */

@@ -7,6 +7,7 @@ import java.util.List;
 import org.mailproxy.core.config.Values;
 import org.mailproxy.core.spi.AuthRequest;
 import org.mailproxy.core.spi.AuthResult;
+import org.mailproxy.core.spi.BackendTlsMode;
 
 /**
  * What the headers of an auth_http response mean, as {@code ngx_mail_auth_http_process_headers()}
@@ -25,6 +26,11 @@ import org.mailproxy.core.spi.AuthResult;
  *     backend (the client's plaintext one or {@code Auth-Pass}), the server is an IP literal and
  *     the port is 1..65535; each failure is a temporary error with nginx's log text.</li>
  * </ol>
+ *
+ * <p>{@code Auth-SSL-Backend: on|starttls|off} (this project's own header, which nginx-compatible
+ * auth servers never send and nginx would ignore) chooses TLS toward the backend for this login,
+ * overriding the server's {@code proxy_ssl}; any other value makes the answer unusable (a
+ * temporary error), so a typo never silently means plaintext.
  */
 final class AuthHttpResponse {
 
@@ -68,6 +74,7 @@ final class AuthHttpResponse {
         long sleep = 0;
         String errorCode = "";
         String errorSasl = null;
+        String sslBackend = null;
 
         for (ResponseParser.Header h : headers) {
             if (h.is("Auth-Status")) {
@@ -97,6 +104,8 @@ final class AuthHttpResponse {
                 }
             } else if (h.is("Auth-Error-Code")) {
                 errorCode = h.text();
+            } else if (h.is("Auth-SSL-Backend")) {
+                sslBackend = h.text();
             } else if (h.is("Auth-Error-SASL")) {
                 if (oauth) {
                     errorSasl = h.text();
@@ -127,9 +136,16 @@ final class AuthHttpResponse {
         if (n < 1 || n > 65535) {
             return new Unusable("sent invalid server port:\"" + Escape.forLog(port) + "\"");
         }
+        BackendTlsMode backendTls = null;
+        if (sslBackend != null) {
+            backendTls = BackendTlsMode.parse(sslBackend);
+            if (backendTls == null) {
+                return new Unusable("sent invalid Auth-SSL-Backend:\"" + Escape.forLog(sslBackend) + "\"");
+            }
+        }
         String backendUser = user != null ? user : request.user();
         String backendPass = pass != null ? pass : plaintext ? request.password() : null;
-        return new Final(new AuthResult.Ok(new InetSocketAddress(ip, (int) n), backendUser, backendPass));
+        return new Final(new AuthResult.Ok(new InetSocketAddress(ip, (int) n), backendUser, backendPass, backendTls));
     }
 
     /**

@@ -32,6 +32,7 @@ import org.mailproxy.auth.http.AuthHttpStats;
 import org.mailproxy.core.config.ServerConfig;
 import org.mailproxy.core.spi.AuthRequest;
 import org.mailproxy.core.spi.AuthResult;
+import org.mailproxy.core.spi.BackendTlsMode;
 
 /** Every response form, and every way the auth server can fail, against real servers. */
 class AuthHttpResponseTest {
@@ -103,6 +104,37 @@ class AuthHttpResponseTest {
         assertEquals(new InetSocketAddress("::1", 110), ok.backend());
         assertEquals("alice@backend", ok.user());
         assertEquals("backend-pw", ok.password());
+    }
+
+    @Test
+    void authSslBackendChoosesTlsTowardTheBackendForThisLogin() {
+        for (String[] c : new String[][] {{"on", "ON"}, {"starttls", "STARTTLS"}, {"off", "OFF"}, {" StartTLS ", "STARTTLS"}}) {
+            AuthResult.Ok ok = assertInstanceOf(AuthResult.Ok.class, answer(headers("Auth-Status: OK",
+                    "Auth-Server: 127.0.0.2", "Auth-Port: 993", "Auth-SSL-Backend: " + c[0])));
+            assertEquals(BackendTlsMode.valueOf(c[1]), ok.backendTls(), c[0]);
+            assertEquals(new InetSocketAddress("127.0.0.2", 993), ok.backend());
+        }
+        assertTrue(log.all().isEmpty(), log.all().toString());
+    }
+
+    @Test
+    void withoutAuthSslBackendTheServersProxySslApplies() {
+        AuthResult.Ok ok = assertInstanceOf(AuthResult.Ok.class,
+                answer(headers("Auth-Status: OK", "Auth-Server: 127.0.0.2", "Auth-Port: 143")));
+        assertNull(ok.backendTls());
+    }
+
+    @Test
+    void anInvalidAuthSslBackendIsATemporaryErrorNeverPlaintext() {
+        temporary(answer(headers("Auth-Status: OK", "Auth-Server: 127.0.0.2", "Auth-Port: 143",
+                "Auth-SSL-Backend: yes please")));
+        assertEquals("auth http server " + auth.address() + " sent invalid Auth-SSL-Backend:\"yes please\"", logged());
+    }
+
+    @Test
+    void authSslBackendOnAFailedLoginChangesNothing() {
+        AuthResult r = answer(headers("Auth-Status: Invalid login or password", "Auth-SSL-Backend: bogus"));
+        assertEquals(new AuthResult.Failure("Invalid login or password", null, null, null), r);
     }
 
     @Test
