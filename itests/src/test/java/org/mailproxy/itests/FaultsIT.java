@@ -79,7 +79,9 @@ public class FaultsIT extends MailProxyTestSupport {
         backend = new FaultyBackend(port("dovecot_imap"));
         faultyAuth.backendPort(backend.port());
         faultPort = freePort();
-        faultServer = configAdmin.getFactoryConfiguration("org.mailproxy.server", "itest-faults", "?");
+        // a name of its own per test: Karaf's fileinstall mirrors factory configurations to etc/*.cfg,
+        // and a file of a deleted one with the same name could come back with the old values
+        faultServer = configAdmin.getFactoryConfiguration("org.mailproxy.server", "itest-faults-" + faultPort, "?");
         Hashtable<String, Object> props = new Hashtable<>();
         props.put("listen", "127.0.0.1:" + faultPort);
         props.put("protocol", "imap");
