@@ -89,6 +89,9 @@ public class TlsClientsIT extends MailProxyTestSupport {
         try (ClientProcess c = sClient("imap", port, SNI_NAME)) {
             c.send("a1 LOGIN alice " + MailBackends.ALICE_PASSWORD);
             assertTrue(last(c.readUntil("a1 ", WAIT)).contains("a1 OK"));
+            String sessions = executeCommand("mail:sessions --user alice");
+            assertTrue("the SNI name with the session: " + sessions,
+                    sessions.lines().anyMatch(l -> l.contains("alice") && l.contains(SNI_NAME)));
             c.send("a2 SELECT INBOX");
             assertTrue(last(c.readUntil("a2 ", WAIT)).startsWith("a2 OK"));
             c.send("a3 SEARCH HEADER X-Test-Id " + id);
