@@ -14,7 +14,15 @@ package org.mailproxy.core.admin;
  * @param bytesFromClient  bytes relayed from the client to the backend
  * @param bytesFromBackend bytes relayed from the backend to the client
  * @param ageMillis        milliseconds since the connection was accepted
+ * @param tlsServerName    the host name the client asked for with TLS SNI, or null (no TLS, no SNI)
  */
 public record SessionInfo(long id, String server, String protocol, String client, String user, String state,
-                          String backend, long bytesFromClient, long bytesFromBackend, long ageMillis) {
+                          String backend, long bytesFromClient, long bytesFromBackend, long ageMillis,
+                          String tlsServerName) {
+
+    /** A session without a TLS server name. */
+    public SessionInfo(long id, String server, String protocol, String client, String user, String state,
+                       String backend, long bytesFromClient, long bytesFromBackend, long ageMillis) {
+        this(id, server, protocol, client, user, state, backend, bytesFromClient, bytesFromBackend, ageMillis, null);
+    }
 }

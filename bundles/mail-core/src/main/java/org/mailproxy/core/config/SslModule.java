@@ -13,7 +13,9 @@ import org.mailproxy.core.spi.MailModule;
  *
  * <p>Values (all Strings unless said): {@code starttls} {@code off|on|only};
  * {@code ssl_certificate}, {@code ssl_certificate_key} Lists of paths (repeatable, paired by
- * position); {@code ssl_password_file}; {@code ssl_protocols} a List; {@code ssl_ciphers};
+ * position); {@code ssl_certificate_sni} a List of {@link SniCertificate} (this project's own:
+ * certificates chosen by the client's SNI, see {@code org.mailproxy.core.tls.SniKeyManager});
+ * {@code ssl_password_file}; {@code ssl_protocols} a List; {@code ssl_ciphers};
  * {@code ssl_prefer_server_ciphers}, {@code ssl_session_tickets}, {@code ssl_certificate_compression}
  * Booleans; {@code ssl_session_cache} a List of words; {@code ssl_session_timeout} a Duration;
  * {@code ssl_verify_client} {@code off|on|optional|optional_no_ca}; {@code ssl_verify_depth} an
@@ -34,6 +36,7 @@ public final class SslModule implements MailModule {
             spec("starttls").oneOf("off", "on", "only").defaultValue("off").build(),
             spec("ssl_certificate").repeatable().build(),
             spec("ssl_certificate_key").repeatable().build(),
+            spec("ssl_certificate_sni").takes(3).repeatable().parser(SniCertificate::parse).build(),
             spec("ssl_password_file").build(),
             spec("ssl_protocols").wordsOf("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
                     .defaultValue(List.of("TLSv1.2", "TLSv1.3")).build(),

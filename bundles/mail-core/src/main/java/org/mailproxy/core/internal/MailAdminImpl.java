@@ -111,7 +111,7 @@ final class MailAdminImpl implements MailAdmin {
             }
             out.add(new SessionInfo(s.id(), serverName, protocol, SessionLog.address(s.clientAddress()), s.user(),
                     s.state().name().toLowerCase(Locale.ROOT).replace('_', ' '), SessionLog.address(s.backendAddress()),
-                    s.bytesFromClient(), s.bytesFromBackend(), now - s.startMillis()));
+                    s.bytesFromClient(), s.bytesFromBackend(), now - s.startMillis(), s.tlsServerName()));
         }
         out.sort(Comparator.comparingLong(SessionInfo::id));
         return out;

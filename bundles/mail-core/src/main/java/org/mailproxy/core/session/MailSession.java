@@ -380,6 +380,12 @@ public final class MailSession {
         return tls == null ? null : tls.info(connection);
     }
 
+    /** The host name the client asked for with SNI once its TLS handshake is done, else null. */
+    public String tlsServerName() {
+        TlsSupport tls = server.tls();
+        return tls == null ? null : tls.serverName(connection);
+    }
+
     /**
      * STARTTLS / STLS (nginx: {@code ngx_mail_starttls_handler}): sends {@code reply} in clear,
      * discards everything the client sent after the command and that has not been handled yet

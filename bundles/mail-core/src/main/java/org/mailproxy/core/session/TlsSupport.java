@@ -24,6 +24,15 @@ public interface TlsSupport {
     /** The Auth-SSL-* details of a connection whose handshake is done, else null. */
     AuthRequest.TlsInfo info(IoSession connection);
 
+    /**
+     * The host name the client asked for with SNI on a connection whose handshake is done, else
+     * null (no TLS, no SNI). Shown with the session ({@code mail:sessions}); not sent to the auth
+     * server, as nginx sends no such header.
+     */
+    default String serverName(IoSession connection) {
+        return null;
+    }
+
     /** Handshakes that failed since this server's TLS was built. */
     long failedHandshakes();
 }

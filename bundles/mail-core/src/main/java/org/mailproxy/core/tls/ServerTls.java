@@ -87,6 +87,12 @@ public final class ServerTls implements TlsSupport {
                 serial(cert.getSerialNumber()), sha1(cert), pem(cert));
     }
 
+    @Override
+    public String serverName(IoSession connection) {
+        SSLSession session = (SSLSession) connection.getAttribute(SslFilter.SSL_SECURED);
+        return session == null ? null : SniKeyManager.requestedHost(session);
+    }
+
     /**
      * The serial number as nginx sends it (OpenSSL's {@code i2a_ASN1_INTEGER}): two upper-case hex
      * digits per byte of the magnitude, so always an even number of digits ({@code 0x1A2B3} is

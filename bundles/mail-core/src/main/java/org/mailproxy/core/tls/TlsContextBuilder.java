@@ -14,6 +14,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,9 +22,11 @@ import java.util.Set;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSessionContext;
+import javax.net.ssl.X509ExtendedKeyManager;
 import org.mailproxy.core.config.ConfigException;
 import org.mailproxy.core.config.ListenSpec;
 import org.mailproxy.core.config.ServerConfig;
+import org.mailproxy.core.config.SniCertificate;
 import org.mailproxy.core.config.ValueOrigin;
 
 /**
@@ -49,6 +52,11 @@ import org.mailproxy.core.config.ValueOrigin;
  * {@code shared:name:size} too (about 4000 sessions per megabyte, as nginx documents; the cache is
  * per server here, not shared between servers); {@code off} and {@code none} limit it to one session
  * (JSSE has no switch to turn the server cache off).
+ *
+ * <p>{@code ssl_certificate_sni NAME CERT KEY} (this project's own) adds certificates served to
+ * clients that ask for NAME with SNI ({@link SniKeyManager}); the {@code ssl_certificate} set
+ * stays the one for clients without SNI or with another name, so it is still required. Keys
+ * encrypted with a password of {@code ssl_password_file} load as the default set's do.
  */
 public final class TlsContextBuilder {
 
@@ -97,35 +105,22 @@ public final class TlsContextBuilder {
             if (passwordFile != null) {
                 passwords = PemFiles.passwords(path(server, "ssl_password_file", passwordFile));
             }
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(null, null);
+            KeyStore store = newStore();
             for (int i = 0; i < certs.size(); i++) {
-                List<X509Certificate> chain;
-                PrivateKey key;
-                try {
-                    chain = PemFiles.certificates(path(server, "ssl_certificate", certs.get(i)));
-                } catch (IOException e) {
-                    throw error(e.getMessage(), server.origin("ssl_certificate"), server);
-                }
-                try {
-                    key = PemFiles.privateKey(path(server, "ssl_certificate_key", keys.get(i)), passwords);
-                } catch (IOException e) {
-                    throw error(e.getMessage(), server.origin("ssl_certificate_key"), server);
-                }
-                if (!matches(chain.get(0), key)) {
-                    throw error("certificate \"" + certs.get(i) + "\" and key \"" + keys.get(i)
-                            + "\" do not match (key values mismatch)", server.origin("ssl_certificate_key"), server);
-                }
-                store.setKeyEntry("cert" + i, key, STORE_PASSWORD, chain.toArray(new X509Certificate[0]));
+                addPair(store, "cert" + i, certs.get(i), keys.get(i), passwords, server.origin("ssl_certificate"),
+                        server.origin("ssl_certificate_key"), server);
             }
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
-            kmf.init(store, STORE_PASSWORD);
+            X509ExtendedKeyManager keyManager = keyManager(store);
+            List<SniCertificate> sni = server.get("ssl_certificate_sni");
+            if (!sni.isEmpty()) {
+                keyManager = new SniKeyManager(keyManager, sniKeyManagers(sni, passwords, server));
+            }
 
             String verifyMode = server.get("ssl_verify_client");
             ClientCertVerifier verifier = verifier(server, verifyMode);
 
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(kmf.getKeyManagers(), new javax.net.ssl.TrustManager[] {verifier.trustManager()},
+            context.init(new javax.net.ssl.KeyManager[] {keyManager}, new javax.net.ssl.TrustManager[] {verifier.trustManager()},
                     new SecureRandom());
             sessionCache(server, context.getServerSessionContext());
 
@@ -159,6 +154,72 @@ public final class TlsContextBuilder {
         } catch (GeneralSecurityException | IOException e) {
             throw new ConfigException("cannot set up TLS: " + e.getMessage(), server.file(), server.line());
         }
+    }
+
+    /**
+     * {@code ssl_certificate_sni}: one key manager per name, holding that name's pairs (several
+     * for RSA and ECDSA); errors name the line of the directive that failed.
+     */
+    private static Map<String, X509ExtendedKeyManager> sniKeyManagers(List<SniCertificate> entries,
+                                                                      List<String> passwords, ServerConfig server)
+            throws ConfigException, GeneralSecurityException, IOException {
+        Map<String, KeyStore> stores = new LinkedHashMap<>();
+        int n = 0;
+        for (SniCertificate entry : entries) {
+            KeyStore store = stores.get(entry.name());
+            if (store == null) {
+                store = newStore();
+                stores.put(entry.name(), store);
+            }
+            ValueOrigin at = new ValueOrigin(ValueOrigin.Source.SERVER, entry.file(), entry.line());
+            addPair(store, "sni" + n++, entry.certificate(), entry.key(), passwords, at, at, server);
+        }
+        Map<String, X509ExtendedKeyManager> out = new LinkedHashMap<>();
+        for (Map.Entry<String, KeyStore> e : stores.entrySet()) {
+            out.put(e.getKey(), keyManager(e.getValue()));
+        }
+        return out;
+    }
+
+    private static KeyStore newStore() throws GeneralSecurityException, IOException {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        return store;
+    }
+
+    /** JSSE's PKIX key manager over a store: it picks a certificate by key type, validity and extensions. */
+    private static X509ExtendedKeyManager keyManager(KeyStore store) throws GeneralSecurityException {
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
+        kmf.init(store, STORE_PASSWORD);
+        for (javax.net.ssl.KeyManager km : kmf.getKeyManagers()) {
+            if (km instanceof X509ExtendedKeyManager x) {
+                return x;
+            }
+        }
+        throw new GeneralSecurityException("no X509ExtendedKeyManager from KeyManagerFactory PKIX");
+    }
+
+    /** Loads a certificate chain and its key into the store; errors at {@code certAt} / {@code keyAt}. */
+    private static void addPair(KeyStore store, String alias, String cert, String key, List<String> passwords,
+                                ValueOrigin certAt, ValueOrigin keyAt, ServerConfig server)
+            throws ConfigException, GeneralSecurityException {
+        List<X509Certificate> chain;
+        PrivateKey privateKey;
+        try {
+            chain = PemFiles.certificates(path(certAt, cert));
+        } catch (IOException e) {
+            throw error(e.getMessage(), certAt, server);
+        }
+        try {
+            privateKey = PemFiles.privateKey(path(keyAt, key), passwords);
+        } catch (IOException e) {
+            throw error(e.getMessage(), keyAt, server);
+        }
+        if (!matches(chain.get(0), privateKey)) {
+            throw error("certificate \"" + cert + "\" and key \"" + key + "\" do not match (key values mismatch)",
+                    keyAt, server);
+        }
+        store.setKeyEntry(alias, privateKey, STORE_PASSWORD, chain.toArray(new X509Certificate[0]));
     }
 
     private static ClientCertVerifier verifier(ServerConfig server, String mode) throws ConfigException, IOException {
@@ -356,11 +417,14 @@ public final class TlsContextBuilder {
 
     /** A path as written, relative ones resolved against the directory of the file that set it. */
     private static Path path(ServerConfig server, String directive, String value) {
+        return path(server.origin(directive), value);
+    }
+
+    private static Path path(ValueOrigin origin, String value) {
         Path p = Path.of(value);
         if (p.isAbsolute()) {
             return p;
         }
-        ValueOrigin origin = server.origin(directive);
         if (origin != null && origin.file() != null) {
             Path parent = Path.of(origin.file()).toAbsolutePath().getParent();
             if (parent != null && java.nio.file.Files.isDirectory(parent)) {

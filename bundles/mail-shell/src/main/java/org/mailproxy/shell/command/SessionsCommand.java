@@ -46,9 +46,11 @@ public class SessionsCommand implements Action {
         table.column("From client").alignRight();
         table.column("From backend").alignRight();
         table.column("Age").alignRight();
+        table.column("TLS name"); // the client's SNI host name
         for (SessionInfo s : admin.sessions(new SessionFilter(server, protocol, user))) {
             table.addRow().addContent(s.id(), s.server(), s.protocol(), s.client(), Format.dash(s.user()), s.state(),
-                    Format.dash(s.backend()), s.bytesFromClient(), s.bytesFromBackend(), Format.age(s.ageMillis()));
+                    Format.dash(s.backend()), s.bytesFromClient(), s.bytesFromBackend(), Format.age(s.ageMillis()),
+                    Format.dash(s.tlsServerName()));
         }
         table.print(System.out);
         return null;
