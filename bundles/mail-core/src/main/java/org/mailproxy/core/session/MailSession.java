@@ -12,6 +12,7 @@ import org.apache.mina.core.session.IoSession;
 import org.mailproxy.core.config.ListenSpec;
 import org.mailproxy.core.relay.DeadlineTimer;
 import org.mailproxy.core.relay.Relay;
+import org.mailproxy.core.spi.AuthResult;
 import org.mailproxy.core.spi.ProtocolHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -189,6 +190,18 @@ public final class MailSession {
     public void authenticating(String user) {
         this.user = user;
         this.authPending = true;
+    }
+
+    /**
+     * Hook for the protocols: call it when the authenticator answered a login with a temporary
+     * error, before replying to the client. A timeout ({@link AuthResult.TemporaryError#timedOut()})
+     * is counted for the server and the protocol; the login itself counts as failed as usual.
+     */
+    public void authTemporaryError(AuthResult.TemporaryError error) {
+        if (error.timedOut()) {
+            server.counters().countAuthTimeout();
+            protocolCounters.countAuthTimeout();
+        }
     }
 
     /** The last login name given to {@link #authenticating}, or null. */
