@@ -267,6 +267,34 @@ public final class MailSession {
         closeBecause("killed");
     }
 
+    /**
+     * Closes this session because its protocol's service went away (bundle stopped, feature
+     * uninstalled), unless it relays: a relaying session needs no protocol code and goes on. A
+     * session the protocol has greeted and that is reading commands gets {@code reply} (in its
+     * protocol's words) before the close; one still in a TLS handshake, a PROXY protocol header or
+     * the backend login is closed at once.
+     *
+     * @return whether the session was closed
+     */
+    boolean closeForStoppedProtocol(byte[] reply) {
+        enter();
+        try {
+            if (relay != null || closed || phase == Phase.RELAY || phase == Phase.CLOSED) {
+                return false;
+            }
+            ended("protocol module stopped");
+            if (reply != null && phase == Phase.PROTOCOL && handler != null && !quitting) {
+                write(reply);
+                quit(); // nothing more reaches the handler; closed once the reply is sent
+            } else {
+                connection.closeNow();
+            }
+            return true;
+        } finally {
+            exit();
+        }
+    }
+
     void closeBecause(String reason) {
         ended(reason);
         connection.closeNow();
