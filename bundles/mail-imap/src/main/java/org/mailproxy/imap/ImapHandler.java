@@ -452,7 +452,9 @@ final class ImapHandler implements ProtocolHandler {
         } else if (result instanceof AuthResult.Failure failure) {
             failed(failure);
         } else {
-            LOG.debug("*{} authentication failed: {}", session.id(), ((AuthResult.TemporaryError) result).reason());
+            AuthResult.TemporaryError error = (AuthResult.TemporaryError) result;
+            LOG.debug("*{} authentication failed: {}", session.id(), error.reason());
+            session.authTemporaryError(error);
             internalError();
         }
     }

@@ -59,6 +59,12 @@ public final class ImapProtocol implements MailProtocol {
         return "* BYE No required SSL certificate\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
+    /** nginx's internal error, to a session that is not relaying when this protocol stops. */
+    @Override
+    public byte[] stoppedReply() {
+        return "* BAD internal server error\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     @Override
     public int[] defaultPorts() {
         return PORTS.clone();

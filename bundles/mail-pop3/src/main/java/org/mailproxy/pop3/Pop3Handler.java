@@ -486,8 +486,9 @@ final class Pop3Handler implements ProtocolHandler {
         } else if (result instanceof AuthResult.Failure failure) {
             refused(failure);
         } else {
-            LOG.error("*{} authentication failed temporarily: {}", session.id(),
-                    ((AuthResult.TemporaryError) result).reason());
+            AuthResult.TemporaryError error = (AuthResult.TemporaryError) result;
+            LOG.error("*{} authentication failed temporarily: {}", session.id(), error.reason());
+            session.authTemporaryError(error);
             internalError();
         }
     }

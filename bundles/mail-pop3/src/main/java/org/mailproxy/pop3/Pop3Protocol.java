@@ -95,6 +95,12 @@ public final class Pop3Protocol implements MailProtocol {
         return "-ERR No required SSL certificate\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
+    /** nginx's internal error, to a session that is not relaying when this protocol stops. */
+    @Override
+    public byte[] stoppedReply() {
+        return "-ERR internal server error\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     @Override
     public int[] defaultPorts() {
         return new int[] {110, 995};

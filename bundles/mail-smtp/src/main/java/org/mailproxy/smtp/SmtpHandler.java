@@ -8,6 +8,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.function.Supplier;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.filter.ssl.SslFilter;
+import org.mailproxy.core.config.ServerConfig;
 import org.mailproxy.core.session.MailSession;
 import org.mailproxy.core.spi.AuthRequest;
 import org.mailproxy.core.spi.AuthResult;
@@ -41,6 +42,9 @@ import org.slf4j.LoggerFactory;
 final class SmtpHandler implements ProtocolHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(SmtpHandler.class);
+
+    /** The resolver module's directive (read, never parsed, here: its value prints as "off" when off). */
+    static final String RESOLVER_DIRECTIVE = "resolver";
 
     static final byte[] OK = ascii("250 2.0.0 OK\r\n");
     static final byte[] START_TLS = ascii("220 2.0.0 Start TLS\r\n");
@@ -126,6 +130,7 @@ final class SmtpHandler implements ProtocolHandler {
     public void onStart() {
         HostResolver r = resolver.get();
         if (r == null) {
+            host = withoutResolver(config.server());
             greeting();
             return;
         }
@@ -138,6 +143,32 @@ final class SmtpHandler implements ProtocolHandler {
             LOG.error("*{} the resolver failed", session.id(), e);
             resolved(new HostName(HostName.Status.TEMPUNAVAIL, null));
         }
+    }
+
+    /**
+     * The client's name while no resolver module runs (its bundle stopped or not installed): when
+     * the server's configuration asks for a resolver, the lookup cannot be made now, which is a
+     * temporary failure, {@code [TEMPUNAVAIL]}, as nginx sends when DNS fails; without a
+     * {@code resolver} (or with {@code resolver off}) it is {@code [UNAVAILABLE]}, as in nginx.
+     */
+    static HostName withoutResolver(ServerConfig server) {
+        return new HostName(asksForResolver(server) ? HostName.Status.TEMPUNAVAIL : HostName.Status.UNAVAILABLE, null);
+    }
+
+    /**
+     * Whether {@code resolver} is set and not {@code off}: the typed value when the configuration
+     * was built with the resolver module running, else the server block's own directive as written
+     * (a {@code resolver} in the mail block is not seen then).
+     */
+    private static boolean asksForResolver(ServerConfig server) {
+        if (server.directiveNames().contains(RESOLVER_DIRECTIVE)) {
+            Object value = server.get(RESOLVER_DIRECTIVE);
+            return value != null && !"off".equals(value.toString());
+        }
+        return server.own().unvalidated().stream().filter(d -> d.name().equals(RESOLVER_DIRECTIVE))
+                .reduce((first, last) -> last)
+                .map(d -> !(d.args().size() == 1 && "off".equals(d.arg(0))))
+                .orElse(false);
     }
 
     private void resolved(HostName name) {
@@ -603,8 +634,9 @@ final class SmtpHandler implements ProtocolHandler {
         } else if (result instanceof AuthResult.Failure failure) {
             refused(failure);
         } else {
-            LOG.error("*{} authentication failed temporarily: {}", session.id(),
-                    ((AuthResult.TemporaryError) result).reason());
+            AuthResult.TemporaryError error = (AuthResult.TemporaryError) result;
+            LOG.error("*{} authentication failed temporarily: {}", session.id(), error.reason());
+            session.authTemporaryError(error);
             internalError();
         }
     }

@@ -109,6 +109,12 @@ public final class SmtpProtocol implements MailProtocol {
         return "421 4.7.1 No required SSL certificate\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
+    /** nginx's internal error, to a session that is not relaying when this protocol stops. */
+    @Override
+    public byte[] stoppedReply() {
+        return "451 4.3.2 Internal server error\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
     @Override
     public int[] defaultPorts() {
         return new int[] {25, 465, 587};

@@ -591,6 +591,25 @@ class SmtpSessionTest {
         assertEquals("XCLIENT ADDR=127.0.0.1 LOGIN=alice NAME=[TEMPUNAVAIL]", backend.last().lines.get(1));
     }
 
+    @Test
+    void withoutAResolverModuleAConfiguredResolverMeansTempUnavail() throws Exception {
+        resolver = null; // the resolver bundle stopped: its directive is kept unvalidated
+        serve("resolver 127.0.0.1:53;");
+        Client c = client();
+        assertEquals("235 2.0.0 OK", c.command("AUTH PLAIN " + b64("\0alice\0secret")));
+        assertEquals("[TEMPUNAVAIL]", auth.lastRequest().get("client-host"));
+        assertRelayed(c);
+        assertEquals("XCLIENT ADDR=127.0.0.1 LOGIN=alice NAME=[TEMPUNAVAIL]", backend.last().lines.get(1));
+        proxy.close();
+
+        serve("resolver off;");
+        c = client();
+        assertEquals("235 2.0.0 OK", c.command("AUTH PLAIN " + b64("\0alice\0secret")));
+        assertEquals("[UNAVAILABLE]", auth.lastRequest().get("client-host"));
+        assertRelayed(c);
+        assertEquals("XCLIENT ADDR=127.0.0.1 LOGIN=alice NAME=[UNAVAILABLE]", backend.last().lines.get(1));
+    }
+
     /** A resolver that answers after 200 ms, on another thread. */
     private record StubResolver(HostResolver.HostName answer) implements HostResolver {
         @Override

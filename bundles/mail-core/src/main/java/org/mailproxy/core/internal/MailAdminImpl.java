@@ -147,7 +147,7 @@ final class MailAdminImpl implements MailAdmin {
             MailServer server = state.mailServer();
             String name = shortName(state.pid());
             if (server == null) {
-                out.add(new TrafficStats(name, 0, 0, 0, 0, 0, 0, 0));
+                out.add(new TrafficStats(name, 0, 0, 0, 0, 0, 0, 0, 0));
                 continue;
             }
             long fromClients = 0;
@@ -185,18 +185,20 @@ final class MailAdminImpl implements MailAdmin {
     public TrafficStats totals() {
         long ok = 0;
         long failed = 0;
+        long timeouts = 0;
         long errors = 0;
         for (SessionCounters c : sessions.protocolCounters().values()) {
             ok += c.authOk();
             failed += c.authFailed();
+            timeouts += c.authTimeouts();
             errors += c.errors();
         }
-        return new TrafficStats("total", sessions.currentSessions(), sessions.totalSessions(), ok, failed, errors,
+        return new TrafficStats("total", sessions.currentSessions(), sessions.totalSessions(), ok, failed, timeouts, errors,
                 sessions.bytesFromClients(), sessions.bytesFromBackends());
     }
 
     private static TrafficStats stats(String name, SessionCounters c, long liveFromClients, long liveFromBackends) {
-        return new TrafficStats(name, c.current(), c.total(), c.authOk(), c.authFailed(), c.errors(),
+        return new TrafficStats(name, c.current(), c.total(), c.authOk(), c.authFailed(), c.authTimeouts(), c.errors(),
                 c.finishedBytesFromClients() + liveFromClients, c.finishedBytesFromBackends() + liveFromBackends);
     }
 

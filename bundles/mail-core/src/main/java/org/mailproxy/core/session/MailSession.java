@@ -12,6 +12,7 @@ import org.apache.mina.core.session.IoSession;
 import org.mailproxy.core.config.ListenSpec;
 import org.mailproxy.core.relay.DeadlineTimer;
 import org.mailproxy.core.relay.Relay;
+import org.mailproxy.core.spi.AuthResult;
 import org.mailproxy.core.spi.ProtocolHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -195,6 +196,18 @@ public final class MailSession {
         this.authPending = true;
     }
 
+    /**
+     * Hook for the protocols: call it when the authenticator answered a login with a temporary
+     * error, before replying to the client. A timeout ({@link AuthResult.TemporaryError#timedOut()})
+     * is counted for the server and the protocol; the login itself counts as failed as usual.
+     */
+    public void authTemporaryError(AuthResult.TemporaryError error) {
+        if (error.timedOut()) {
+            server.counters().countAuthTimeout();
+            protocolCounters.countAuthTimeout();
+        }
+    }
+
     /** The last login name given to {@link #authenticating}, or null. */
     public String user() {
         return user;
@@ -256,6 +269,34 @@ public final class MailSession {
     /** Closes the session now on an operator's request ({@code mail:kill}); the session log says {@code killed}. */
     public void kill() {
         closeBecause("killed");
+    }
+
+    /**
+     * Closes this session because its protocol's service went away (bundle stopped, feature
+     * uninstalled), unless it relays: a relaying session needs no protocol code and goes on. A
+     * session the protocol has greeted and that is reading commands gets {@code reply} (in its
+     * protocol's words) before the close; one still in a TLS handshake, a PROXY protocol header or
+     * the backend login is closed at once.
+     *
+     * @return whether the session was closed
+     */
+    boolean closeForStoppedProtocol(byte[] reply) {
+        enter();
+        try {
+            if (relay != null || closed || phase == Phase.RELAY || phase == Phase.CLOSED) {
+                return false;
+            }
+            ended("protocol module stopped");
+            if (reply != null && phase == Phase.PROTOCOL && handler != null && !quitting) {
+                write(reply);
+                quit(); // nothing more reaches the handler; closed once the reply is sent
+            } else {
+                connection.closeNow();
+            }
+            return true;
+        } finally {
+            exit();
+        }
     }
 
     void closeBecause(String reason) {

@@ -15,6 +15,7 @@ public final class SessionCounters {
     private final LongAdder total = new LongAdder();
     private final LongAdder authOk = new LongAdder();
     private final LongAdder authFailed = new LongAdder();
+    private final LongAdder authTimeouts = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final LongAdder bytesFromClients = new LongAdder();
     private final LongAdder bytesFromBackends = new LongAdder();
@@ -36,6 +37,10 @@ public final class SessionCounters {
 
     void countAuthFailed() {
         authFailed.increment();
+    }
+
+    void countAuthTimeout() {
+        authTimeouts.increment();
     }
 
     void countError() {
@@ -60,6 +65,11 @@ public final class SessionCounters {
     /** Logins refused (or abandoned while the authenticator was asked). */
     public long authFailed() {
         return authFailed.sum();
+    }
+
+    /** Logins the authenticator could not answer in time ({@code auth_http_timeout}); part of {@link #authFailed}. */
+    public long authTimeouts() {
+        return authTimeouts.sum();
     }
 
     /** Invalid commands, backend connect/login failures. */

@@ -147,15 +147,16 @@ public final class SessionManager implements AutoCloseable {
 
     /**
      * Closes the sessions that still depend on {@code protocol}, those not relaying yet; for when
-     * the protocol's service goes away. Relaying sessions belong to the core and go on.
+     * the protocol's service goes away. Those reading commands get the protocol's
+     * {@link MailProtocol#stoppedReply()} first. Relaying sessions belong to the core and go on.
      *
      * @return how many sessions were closed
      */
     public int closeSessions(MailProtocol protocol) {
+        byte[] reply = protocol.stoppedReply();
         int count = 0;
         for (MailSession session : sessions.values()) {
-            if (session.server().protocol() == protocol && !session.isRelaying()) {
-                session.closeBecause("protocol module stopped");
+            if (session.server().protocol() == protocol && session.closeForStoppedProtocol(reply)) {
                 count++;
             }
         }

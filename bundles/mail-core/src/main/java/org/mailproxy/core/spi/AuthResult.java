@@ -58,7 +58,18 @@ public sealed interface AuthResult {
         }
     }
 
-    /** The auth server failed (unreachable, timed out, malformed answer). */
-    record TemporaryError(String reason) implements AuthResult {
+    /**
+     * The auth server failed (unreachable, timed out, malformed answer).
+     *
+     * @param reason   what went wrong, for the log (never credentials)
+     * @param timedOut whether the authenticator's own time limit ended it ({@code auth_http_timeout}),
+     *                 counted per server as an auth timeout
+     */
+    record TemporaryError(String reason, boolean timedOut) implements AuthResult {
+
+        /** A temporary error that is not a timeout. */
+        public TemporaryError(String reason) {
+            this(reason, false);
+        }
     }
 }

@@ -50,4 +50,16 @@ public interface MailProtocol extends MailModule {
     default byte[] noCertificateReply() {
         return null;
     }
+
+    /**
+     * The reply to a session still talking to this protocol (greeted, not logged in) when the
+     * protocol's service goes away (bundle stopped, feature uninstalled), just before the core
+     * closes the connection; the protocols send nginx's internal error ({@code * BAD internal
+     * server error}, {@code -ERR internal server error}, {@code 451 4.3.2 Internal server error}).
+     * Called on the thread that unregisters the service, so it must not need the bundle's other
+     * classes; null closes without a reply.
+     */
+    default byte[] stoppedReply() {
+        return null;
+    }
 }

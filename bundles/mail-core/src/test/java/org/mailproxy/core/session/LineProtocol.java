@@ -32,6 +32,11 @@ final class LineProtocol implements MailProtocol {
     }
 
     @Override
+    public byte[] stoppedReply() {
+        return "-ERR stopped\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    @Override
     public int[] defaultPorts() {
         return new int[0];
     }

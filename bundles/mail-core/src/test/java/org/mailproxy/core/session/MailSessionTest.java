@@ -239,6 +239,7 @@ class MailSessionTest {
 
             assertEquals(1, sessions.closeSessions(protocol));
 
+            assertEquals("-ERR stopped", talking.readLine(), "the protocol's reply to a greeted session");
             assertTrue(talking.closedByPeer());
             relaying.send("still relayed\n");
             assertEquals("still relayed", relaying.readLine());

@@ -43,6 +43,9 @@ public class StatsCommand implements Action {
                     + auth.get("temporary errors") + " (timeouts " + auth.get("timeouts") + "), in flight "
                     + auth.get("in flight") + ", latency mean " + Format.micros(auth.get("latency mean us"))
                     + " max " + Format.micros(auth.get("latency max us")));
+            System.out.println("auth_http connections: new " + auth.get("connections new") + ", reused "
+                    + auth.get("connections reused") + ", stale retries " + auth.get("stale retries") + ", idle "
+                    + auth.get("connections idle"));
         }
         Map<String, Map<String, Long>> zones = ModuleStats.resolverZones(context);
         System.out.println();
@@ -75,12 +78,13 @@ public class StatsCommand implements Action {
         table.column("Total").alignRight();
         table.column("Auth ok").alignRight();
         table.column("Auth failed").alignRight();
+        table.column("Auth timeouts").alignRight();
         table.column("Errors").alignRight();
         table.column("From clients").alignRight();
         table.column("From backends").alignRight();
         for (TrafficStats s : stats) {
             table.addRow().addContent(s.name(), s.currentConnections(), s.totalConnections(), s.authOk(),
-                    s.authFailed(), s.errors(), s.bytesFromClients(), s.bytesFromBackends());
+                    s.authFailed(), s.authTimeouts(), s.errors(), s.bytesFromClients(), s.bytesFromBackends());
         }
         table.print(System.out);
     }

@@ -67,6 +67,10 @@ public final class ModuleStats {
         m.put("in flight", s.inFlight());
         m.put("latency mean us", s.latencyMeanMicros());
         m.put("latency max us", s.latencyMaxMicros());
+        m.put("connections new", s.newConnections());
+        m.put("connections reused", s.reusedConnections());
+        m.put("stale retries", s.staleRetries());
+        m.put("connections idle", s.idleConnections());
         return m;
     }
 

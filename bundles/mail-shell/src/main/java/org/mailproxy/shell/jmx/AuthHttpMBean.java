@@ -11,4 +11,8 @@ public interface AuthHttpMBean {
     long getInFlight();
     long getLatencyMeanMicros();
     long getLatencyMaxMicros();
+    long getNewConnections();
+    long getReusedConnections();
+    long getStaleRetries();
+    long getIdleConnections();
 }

@@ -31,6 +31,10 @@ public final class AuthHttpMBeans {
             @Override public long getInFlight() { return metrics.stats().inFlight(); }
             @Override public long getLatencyMeanMicros() { return metrics.stats().latencyMeanMicros(); }
             @Override public long getLatencyMaxMicros() { return metrics.stats().latencyMaxMicros(); }
+            @Override public long getNewConnections() { return metrics.stats().newConnections(); }
+            @Override public long getReusedConnections() { return metrics.stats().reusedConnections(); }
+            @Override public long getStaleRetries() { return metrics.stats().staleRetries(); }
+            @Override public long getIdleConnections() { return metrics.stats().idleConnections(); }
         };
         registration = Registrations.register(context, ObjectNames.AUTH_HTTP, new DescribedMBean<>(bean,
                 AuthHttpMBean.class, "The auth_http module: logins asked of the auth servers, latency", Descriptions.AUTH_HTTP));

@@ -14,6 +14,7 @@ final class Descriptions {
             Map.entry("TotalConnections", "Sessions since the counters started (a server's restart when its configuration changes)"),
             Map.entry("AuthOk", "Logins accepted by the authenticator"),
             Map.entry("AuthFailed", "Logins refused, or abandoned while the authenticator was asked"),
+            Map.entry("AuthTimeouts", "Logins the auth server did not answer within auth_http_timeout (client got a temporary error)"),
             Map.entry("Errors", "Invalid commands and backend connect/login failures"),
             Map.entry("BytesFromClients", "Bytes relayed from clients to backends"),
             Map.entry("BytesFromBackends", "Bytes relayed from backends to clients"),
@@ -29,6 +30,7 @@ final class Descriptions {
             Map.entry("TotalSessions", "Sessions since the core started"),
             Map.entry("AuthOk", "Logins accepted by the authenticator"),
             Map.entry("AuthFailed", "Logins refused, or abandoned while the authenticator was asked"),
+            Map.entry("AuthTimeouts", "Logins the auth server did not answer within auth_http_timeout (client got a temporary error)"),
             Map.entry("Errors", "Invalid commands and backend connect/login failures"),
             Map.entry("BytesFromClients", "Bytes relayed from clients to backends"),
             Map.entry("BytesFromBackends", "Bytes relayed from backends to clients"),
@@ -51,7 +53,11 @@ final class Descriptions {
             Map.entry("Timeouts", "Of the temporary errors, those caused by auth_http_timeout"),
             Map.entry("InFlight", "Authentications under way now"),
             Map.entry("LatencyMeanMicros", "Mean HTTP request duration, microseconds"),
-            Map.entry("LatencyMaxMicros", "Longest HTTP request duration, microseconds"));
+            Map.entry("LatencyMaxMicros", "Longest HTTP request duration, microseconds"),
+            Map.entry("NewConnections", "Connections opened to the auth servers (TCP and unix)"),
+            Map.entry("ReusedConnections", "Requests sent on a kept-alive connection (auth_http_keepalive)"),
+            Map.entry("StaleRetries", "Requests sent again because a kept-alive connection had been closed by the server"),
+            Map.entry("IdleConnections", "Kept-alive connections idle now"));
 
     static final Map<String, String> RESOLVER = Map.ofEntries(
             Map.entry("Zone", "status_zone name"),

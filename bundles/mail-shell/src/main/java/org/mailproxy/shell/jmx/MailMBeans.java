@@ -99,6 +99,7 @@ public final class MailMBeans {
         @Override public long getTotalSessions() { return totals().totalConnections(); }
         @Override public long getAuthOk() { return totals().authOk(); }
         @Override public long getAuthFailed() { return totals().authFailed(); }
+        @Override public long getAuthTimeouts() { return totals().authTimeouts(); }
         @Override public long getErrors() { return totals().errors(); }
         @Override public long getBytesFromClients() { return totals().bytesFromClients(); }
         @Override public long getBytesFromBackends() { return totals().bytesFromBackends(); }
@@ -140,7 +141,7 @@ public final class MailMBeans {
         }
 
         private TrafficStats s() {
-            return stats.get().orElse(new TrafficStats(name, 0, 0, 0, 0, 0, 0, 0));
+            return stats.get().orElse(new TrafficStats(name, 0, 0, 0, 0, 0, 0, 0, 0));
         }
 
         @Override public String getName() { return name; }
@@ -148,6 +149,7 @@ public final class MailMBeans {
         @Override public long getTotalConnections() { return s().totalConnections(); }
         @Override public long getAuthOk() { return s().authOk(); }
         @Override public long getAuthFailed() { return s().authFailed(); }
+        @Override public long getAuthTimeouts() { return s().authTimeouts(); }
         @Override public long getErrors() { return s().errors(); }
         @Override public long getBytesFromClients() { return s().bytesFromClients(); }
         @Override public long getBytesFromBackends() { return s().bytesFromBackends(); }

@@ -6,6 +6,7 @@ public interface ProxyMBean {
     long getTotalSessions();
     long getAuthOk();
     long getAuthFailed();
+    long getAuthTimeouts();
     long getErrors();
     long getBytesFromClients();
     long getBytesFromBackends();

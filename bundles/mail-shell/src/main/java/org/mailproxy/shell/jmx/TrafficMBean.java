@@ -7,6 +7,7 @@ public interface TrafficMBean {
     long getTotalConnections();
     long getAuthOk();
     long getAuthFailed();
+    long getAuthTimeouts();
     long getErrors();
     long getBytesFromClients();
     long getBytesFromBackends();

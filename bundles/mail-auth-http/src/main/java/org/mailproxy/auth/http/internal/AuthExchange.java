@@ -119,7 +119,7 @@ final class AuthExchange {
         if (timeout) {
             counters().timeouts.increment();
         }
-        complete(new AuthResult.TemporaryError(message));
+        complete(new AuthResult.TemporaryError(message, timeout));
     }
 
     /** Ends the exchange because the module stops. */

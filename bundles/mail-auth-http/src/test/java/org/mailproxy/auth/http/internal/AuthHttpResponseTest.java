@@ -286,6 +286,7 @@ class AuthHttpResponseTest {
         AuthRequest r = plain("imap").withSession(42, new InetSocketAddress("127.0.0.1", 1143));
         AuthResult result = await(module.authenticate(r, config("auth_http_timeout 300ms;")));
         assertEquals("auth http server " + auth.address() + " timed out", temporary(result).reason());
+        assertTrue(temporary(result).timedOut(), "a timeout is marked as one");
         assertEquals(List.of("*42 auth http server " + auth.address() + " timed out while in http auth state, "
                 + "client: 192.0.2.7, server: 127.0.0.1:1143, login: \"alice\""), log.errors);
         assertTrue(auth.awaitPeerClose());

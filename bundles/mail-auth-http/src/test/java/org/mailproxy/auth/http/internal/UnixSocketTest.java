@@ -82,7 +82,7 @@ class UnixSocketTest {
         auth.script((i, c) -> c.hang());
         ServerConfig config = server(module, "auth_http unix:" + socket + ":/a;\nauth_http_timeout 300ms;");
         AuthResult r = await(module.authenticate(plain("imap"), config));
-        assertEquals(new AuthResult.TemporaryError("auth http server unix:" + socket + " timed out"), r);
+        assertEquals(new AuthResult.TemporaryError("auth http server unix:" + socket + " timed out", true), r);
         assertTrue(auth.awaitPeerClose(), "the unix connection was not closed");
         assertEquals(List.of("auth http server unix:" + socket + " timed out while in http auth state, "
                 + "client: 192.0.2.7, login: \"alice\""), log.errors);
