@@ -135,7 +135,7 @@ public class FaultsIT extends MailProxyTestSupport {
         int port = faultyAuth.port();
         faultyAuth.close();
         assertLoginGetsInternalError();
-        assertAfterTheFault("connect() to 127.0.0.1:" + port + " failed");
+        assertAfterTheFault("connect() to 127.0.0.1:" + port + " failed (111: Connection refused) while in http auth state");
     }
 
     @Test

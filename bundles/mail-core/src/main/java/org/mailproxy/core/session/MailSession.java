@@ -1042,7 +1042,7 @@ public final class MailSession {
                 return;
             }
             LOG.error("*{} connect() to {} failed ({}) while connecting to upstream", id(), text(address),
-                    org.mailproxy.core.net.Errno.describe(cause));
+                    org.mailproxy.core.spi.Errno.describe(cause));
             if (depth > 1) {
                 connectFailure = cause; // reported when the current callback returns, not inside it
             } else {

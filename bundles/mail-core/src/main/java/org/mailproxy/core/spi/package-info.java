@@ -5,5 +5,5 @@
  * org.mailproxy.core.spi.Authenticator} (auth_http) and {@link org.mailproxy.core.spi.HostResolver}
  * (resolver). Each is registered as an OSGi service (Declarative Services) by its bundle.
  */
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.mailproxy.core.spi;

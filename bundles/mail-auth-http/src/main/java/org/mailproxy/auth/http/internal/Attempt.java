@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.mailproxy.core.spi.Errno;
 
 /**
  * One HTTP request to the auth server: connect (or take a kept-alive connection), send the request,
@@ -230,7 +231,6 @@ final class Attempt {
         if (cause == null) {
             return "unknown error";
         }
-        String m = cause.getMessage();
-        return m == null || m.isEmpty() ? cause.getClass().getSimpleName() : Escape.forLog(m);
+        return Escape.forLog(Errno.describe(cause));
     }
 }

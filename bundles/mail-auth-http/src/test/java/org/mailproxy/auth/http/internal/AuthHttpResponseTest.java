@@ -326,7 +326,7 @@ class AuthHttpResponseTest {
         }
         ServerConfig config = server(module, "auth_http 127.0.0.1:" + port + ";");
         temporary(await(module.authenticate(plain("imap"), config)));
-        assertTrue(logged().startsWith("connect() to 127.0.0.1:" + port + " failed ("), log.errors.toString());
+        assertTrue(logged().startsWith("connect() to 127.0.0.1:" + port + " failed (111: Connection refused)"), log.errors.toString());
         assertEquals(0, module.stats().timeouts());
     }
 

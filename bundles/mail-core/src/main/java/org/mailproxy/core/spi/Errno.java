@@ -1,12 +1,12 @@
-package org.mailproxy.core.net;
+package org.mailproxy.core.spi;
 
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * A system error as nginx writes it, {@code (111: Connection refused)}. The JDK reports the
- * strerror() text without the number; these are the Linux numbers of the errors a mail proxy
- * meets on its sockets.
+ * A system error as nginx writes it, {@code (111: Connection refused)}, for the modules' log lines
+ * (log-based tooling such as fail2ban filters matches them). The JDK reports the strerror() text
+ * without the number; these are the Linux numbers of the errors a mail proxy meets on its sockets.
  */
 public final class Errno {
 
@@ -31,7 +31,8 @@ public final class Errno {
         if (error == null) {
             return "unknown error";
         }
-        String reason = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+        String message = error.getMessage();
+        String reason = message == null || message.isEmpty() ? error.getClass().getSimpleName() : message;
         Integer errno = ON_LINUX ? LINUX.get(reason) : null;
         return errno == null ? reason : errno + ": " + reason;
     }
