@@ -511,7 +511,8 @@ final class Pop3Handler implements ProtocolHandler {
      * after the error.
      */
     private void refused(AuthResult.Failure failure) {
-        LOG.info("*{} client login failed: \"{}\"", session.id(), failure.message());
+        // the auth_http module logs "client login failed" at info, as nginx does: once
+        LOG.debug("*{} login refused: \"{}\"", session.id(), failure.message());
         authError = ascii("-ERR " + failure.message() + "\r\n");
         byte[] challenge = failure.saslError() != null && (method == Method.XOAUTH2 || method == Method.OAUTHBEARER)
                 ? ascii("+ " + failure.saslError() + "\r\n")

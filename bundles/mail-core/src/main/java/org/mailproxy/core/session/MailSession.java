@@ -858,8 +858,13 @@ public final class MailSession {
             if (phase != Phase.BACKEND || login == null || backend != null) {
                 return;
             }
-            LOG.error("*{} connect() to {} failed ({}) while connecting to upstream", id(), address,
-                    cause == null ? "unknown" : cause.getMessage());
+            if (cause instanceof java.net.ConnectException && "Connection refused".equals(cause.getMessage())) {
+                MailLog.log(LOG, "error", id(), MailLog.CONNECTING_UPSTREAM, 111, "Connection refused",
+                        "connect() to " + text(address) + " failed");
+            } else {
+                MailLog.log(LOG, "error", id(), MailLog.CONNECTING_UPSTREAM, "connect() to "
+                        + text(address) + " failed (" + (cause == null ? "unknown" : cause.getMessage()) + ")");
+            }
             if (depth > 1) {
                 connectFailure = cause; // reported when the current callback returns, not inside it
             } else {
@@ -940,14 +945,15 @@ public final class MailSession {
         enter();
         try {
             if (phase == Phase.PROTOCOL) {
-                LOG.info("*{} client timed out", id());
+                MailLog.timedOut(LOG, id(), "client", authPending ? MailLog.HTTP_AUTH_STATE : MailLog.AUTH_STATE);
                 ended("timeout");
                 quit();
                 if (handler != null) {
                     handler.onTimeout();
                 }
             } else if (phase == Phase.BACKEND && login != null) {
-                LOG.info("*{} upstream timed out", id());
+                MailLog.timedOut(LOG, id(), "upstream", backend == null ? MailLog.CONNECTING_UPSTREAM
+                        : MailLog.READING_UPSTREAM);
                 abandonBackend();
                 failLogin(BackendLogin.Failure.TIMED_OUT);
             }
