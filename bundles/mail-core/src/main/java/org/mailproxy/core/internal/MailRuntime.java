@@ -342,7 +342,6 @@ public final class MailRuntime {
         return null;
     }
 
-    /** {@code imap 127.0.0.1:1143}: the protocol and the first listen address. */
     /** What the error logs add to a message of session {@code id}; null when it is gone. */
     private SessionFacts sessionFacts(long id) {
         SessionManager manager = sessions;
@@ -352,7 +351,7 @@ public final class MailRuntime {
         }
         List<String> tags = new ArrayList<>();
         tags.add("mail");
-        ServerConfig config = session.server().settings(ServerConfig.class);
+        ServerConfig config = session.server().settings() instanceof ServerConfig c ? c : null;
         List<String> userTags = config == null ? null : config.get("error_log_user_tag");
         if (userTags != null) {
             userTags.stream().filter(t -> !tags.contains(t)).forEach(tags::add);
@@ -361,11 +360,14 @@ public final class MailRuntime {
         InetSocketAddress local = session.localAddress();
         InetSocketAddress backend = session.backendAddress();
         return new SessionFacts(session.server().name(), tags, new LogContext(null,
-                client == null ? null : client.getAddress().getHostAddress(), client == null ? 0 : client.getPort(),
+                client == null ? null : client.getAddress() == null ? client.getHostString()
+                        : client.getAddress().getHostAddress(),
+                client == null ? 0 : client.getPort(),
                 local == null ? null : SessionLog.address(local), session.user(),
                 backend == null ? null : SessionLog.address(backend)));
     }
 
+    /** {@code imap 127.0.0.1:1143}: the protocol and the first listen address. */
     static String describe(ServerConfig server) {
         return server.protocol() + " " + (server.listens().isEmpty() ? "-" : server.listens().get(0).addressText());
     }
