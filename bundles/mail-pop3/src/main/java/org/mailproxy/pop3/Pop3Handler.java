@@ -455,7 +455,8 @@ final class Pop3Handler implements ProtocolHandler {
         loginAttempt++;
         boolean salted = method == Method.APOP || method == Method.CRAM_MD5;
         AuthRequest request = new AuthRequest(method.authName, login, password, salted ? salt : null, Pop3Protocol.NAME,
-                loginAttempt, session.clientAddress(), null, session.proxyProtocol(), null).withTls(session.tlsInfo());
+                loginAttempt, session.clientAddress(), null, session.proxyProtocol(), null).withTls(session.tlsInfo())
+                .withSession(session.id(), session.localAddress());
         Authenticator auth = authenticator.get();
         if (auth == null) {
             LOG.error("*{} no auth_http module is running, login refused", session.id());
