@@ -232,7 +232,10 @@ public final class MailRuntime {
         List<String> pids = new ArrayList<>(snapshot.servers().keySet());
         MailConfiguration config;
         try {
-            config = ConfigBuilder.build(List.of(mailBlock(snapshot, pids)), registry);
+            List<Directive> top = new ArrayList<>(snapshot.mail() == null ? List.of()
+                    : BlockProperties.mainDirectives(snapshot.mail(), ConfFileSource.MAIL_PID));
+            top.add(mailBlock(snapshot, pids));
+            config = ConfigBuilder.build(top, registry);
             checkServable(config);
         } catch (ConfigException | IllegalArgumentException e) {
             LOG.error("{}; the mail configuration in Config Admin is rejected, the running configuration is kept",
