@@ -65,12 +65,19 @@ final class ErrorLogs {
         this.router = router;
     }
 
-    /** Makes the router and Pax Logging's configuration carry exactly the logs of {@code config}. */
+    /** Makes the router carry exactly the logs of {@code config}, at once. */
     void apply(MailConfiguration config) {
         ErrorLogRouter.Routes next = routes(config);
         ErrorLogRouter.Routes previous = router.replace(next);
         previous.all().forEach(LogWriter::close);
-        Map<String, String> wanted = entries(next.mostVerbose());
+    }
+
+    /**
+     * Makes Pax Logging's configuration deliver what the current logs need. Called last when a
+     * configuration is applied: while Pax Logging reconfigures Log4j2, messages can be lost.
+     */
+    void applyLoggerLevel() {
+        Map<String, String> wanted = entries(router.routes().mostVerbose());
         try {
             Configuration pax = configAdmin.getConfiguration(PAX_LOGGING_PID, null);
             Dictionary<String, Object> current = pax.getProperties();

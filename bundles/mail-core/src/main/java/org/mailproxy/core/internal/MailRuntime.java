@@ -332,6 +332,7 @@ public final class MailRuntime {
         config.notes().forEach(n -> LOG.debug("{}", n));
         long activeCount = next.values().stream().filter(s -> s.inactiveReason() == null).count();
         LOG.info("mail configuration applied: {} server(s), {} active", next.size(), activeCount);
+        errorLogs.applyLoggerLevel();
     }
 
     private static ServerConfig server(BindingState state) {
