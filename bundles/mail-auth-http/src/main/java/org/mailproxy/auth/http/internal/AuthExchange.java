@@ -114,7 +114,11 @@ final class AuthExchange {
     }
 
     private void temporary(String message, boolean timeout) {
-        log.error(request, message);
+        if (timeout) {
+            log.timedOut(request, message);
+        } else {
+            log.error(request, message);
+        }
         counters().temporaryErrors.increment();
         if (timeout) {
             counters().timeouts.increment();

@@ -24,25 +24,39 @@ class AuthLog {
 
     /** An error about the auth server (nginx {@code NGX_LOG_ERR}). */
     final void error(AuthRequest r, String message) {
-        write("error", r, message);
+        write("error", r, 0, message);
+    }
+
+    /** The auth server did not answer in time (nginx {@code NGX_LOG_ERR} with {@code NGX_ETIMEDOUT}). */
+    final void timedOut(AuthRequest r, String message) {
+        write("error", r, MailLog.ETIMEDOUT, message);
     }
 
     /** A refused login (nginx {@code NGX_LOG_INFO}). */
     final void info(AuthRequest r, String message) {
-        write("info", r, message);
+        write("info", r, 0, message);
     }
 
-    void write(String level, AuthRequest r, String message) {
-        MailLog.log(LOG, level, r.sessionId(), ACTION, message);
+    void write(String level, AuthRequest r, int errno, String message) {
+        MailLog.log(LOG, level, r.sessionId(), ACTION, errno, errno == 0 ? null : MailLog.ETIMEDOUT_TEXT, message);
     }
 
     /** {@code *id message while in http auth state, client: ..., server: ..., login: "..."}. */
     static String line(AuthRequest r, String message) {
+        return line(r, 0, message);
+    }
+
+    /** The same with nginx's {@code (110: Connection timed out)} after the message when errno is ETIMEDOUT. */
+    static String line(AuthRequest r, int errno, String message) {
         StringBuilder out = new StringBuilder(128);
         if (r.sessionId() > 0) {
             out.append('*').append(r.sessionId()).append(' ');
         }
-        out.append(message).append(" while ").append(ACTION).append(", client: ").append(InetText.host(r.client()));
+        out.append(message);
+        if (errno != 0) {
+            out.append(" (").append(errno).append(": ").append(MailLog.ETIMEDOUT_TEXT).append(')');
+        }
+        out.append(" while ").append(ACTION).append(", client: ").append(InetText.host(r.client()));
         if (r.local() != null) {
             out.append(", server: ").append(InetText.hostPort(r.local()));
         }

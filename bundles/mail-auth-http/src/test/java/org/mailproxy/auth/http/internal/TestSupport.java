@@ -28,8 +28,8 @@ final class TestSupport {
         final List<String> infos = new CopyOnWriteArrayList<>();
 
         @Override
-        void write(String level, org.mailproxy.core.spi.AuthRequest r, String message) {
-            (level.equals("error") ? errors : infos).add(line(r, message));
+        void write(String level, org.mailproxy.core.spi.AuthRequest r, int errno, String message) {
+            (level.equals("error") ? errors : infos).add(line(r, errno, message));
         }
 
         List<String> all() {
