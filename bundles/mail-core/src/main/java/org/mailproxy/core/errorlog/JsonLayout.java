@@ -104,6 +104,6 @@ public final class JsonLayout {
     static String time(long millis) {
         String seconds = SECONDS.format(Instant.ofEpochMilli(millis));
         long ms = Math.floorMod(millis, 1000L);
-        return ms == 0 ? seconds + "Z" : seconds + String.format(".%03dZ", ms);
+        return ms == 0 ? seconds + "Z" : seconds + String.format(java.util.Locale.ROOT, ".%03dZ", ms);
     }
 }

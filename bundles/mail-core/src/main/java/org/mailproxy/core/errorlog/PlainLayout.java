@@ -67,7 +67,7 @@ public final class PlainLayout {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c < ' ' || c == 0x7f || c == '"' || c == '\\') {
-                out.append(String.format("\\x%02X", (int) c));
+                out.append(String.format(java.util.Locale.ROOT, "\\x%02X", (int) c));
             } else {
                 out.append(c);
             }
