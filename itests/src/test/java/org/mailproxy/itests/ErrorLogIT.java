@@ -197,6 +197,17 @@ public class ErrorLogIT extends MailProxyTestSupport {
         assertFalse(read("all.log").contains("[debug]"));
         assertTrue(read("all.log").contains("client login failed"));
 
+        // live: srv2.log's filter changed in etc/mail.conf now takes srv1's lines, no restart
+        String changed = Files.readString(conf, StandardCharsets.UTF_8).replace(
+                dir.resolve("srv2.log") + " info filter=tag:srv2;", dir.resolve("srv2.log") + " info filter=tag:srv1;");
+        Files.writeString(conf, changed, StandardCharsets.UTF_8);
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!read("srv2.log").contains("server: 127.0.0.1:" + srv1 + ", login: \"alice\"")) {
+            assertTrue("srv2.log takes srv1's lines after the change", System.nanoTime() < deadline);
+            failedLogin(srv1); // until the new configuration is in place
+            Thread.sleep(200);
+        }
+
         // never a password
         for (String file : List.of("srv1.json", "srv2.log", "all.log", "errors.log", "notice.json")) {
             String text = read(file);
