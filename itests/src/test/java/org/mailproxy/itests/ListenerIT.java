@@ -153,12 +153,13 @@ public class ListenerIT extends MailProxyTestSupport {
         String connected = "connected to 127.0.0.1:" + port;
         awaitTrue(serverLog + " has the connection", () -> read(serverLog).contains(connected));
         String line = read(serverLog).lines().filter(l -> l.contains(connected)).findFirst().orElseThrow();
-        assertTrue(line, line.matches("\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d \\[debug\\] \\*\\d+ client "
+        assertTrue(line, line.matches("\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d \\[debug\\] \\d+#\\d+: \\*\\d+ client "
                 + "127\\.0\\.0\\.1:\\d+ connected to 127\\.0\\.0\\.1:" + port));
         // the mail-level log (top-level error_log of the test configuration, level info) has
         // the configuration messages but not this server's debug lines
         Path mailLog = logDir.resolve("mail.log");
-        awaitTrue("mail.log has the configuration messages", () -> read(mailLog).contains("[info] mail configuration applied"));
+        awaitTrue("mail.log has the configuration messages", () -> read(mailLog).lines()
+                .anyMatch(l -> l.matches(".* \\[info\\] \\d+#\\d+: mail configuration applied: .*")));
         assertFalse(read(mailLog).contains(connected));
     }
 

@@ -147,6 +147,10 @@ public abstract class MailProxyTestSupport {
             options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg",
                 "org.ops4j.pax.url.mvn.localRepository", localRepo));
         }
+        // A real JSON parser for ErrorLogIT (versions as in the pom).
+        options.add(mavenBundle("com.fasterxml.jackson.core", "jackson-annotations", "2.17.2"));
+        options.add(mavenBundle("com.fasterxml.jackson.core", "jackson-core", "2.17.2"));
+        options.add(mavenBundle("com.fasterxml.jackson.core", "jackson-databind", "2.17.2"));
         // A real POP3 client library for Pop3IT, as a bundle in the container (version as in the pom).
         options.add(mavenBundle("commons-net", "commons-net", "3.11.1"));
         // Angus Mail for ClientLibraryIT (versions as in the pom). The jakarta.mail and

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.mailproxy.core.session.Backend;
 import org.mailproxy.core.session.BackendLogin;
+import org.mailproxy.core.session.MailLog;
 import org.mailproxy.core.session.MailSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -190,10 +191,10 @@ final class ImapBackendLogin implements BackendLogin {
         done = true;
         String text = new String(line, StandardCharsets.UTF_8).stripTrailing();
         if (passErrorMessage) {
-            LOG.info("*{} upstream sent invalid response: \"{}\" while reading response from upstream", session.id(), text);
+            MailLog.log(LOG, "info", session.id(), MailLog.READING_UPSTREAM, "upstream sent invalid response: \"" + text + "\"");
             session.write(concat(untagged.toByteArray(), line));
         } else {
-            LOG.error("*{} upstream sent invalid response: \"{}\" while reading response from upstream", session.id(), text);
+            MailLog.log(LOG, "error", session.id(), MailLog.READING_UPSTREAM, "upstream sent invalid response: \"" + text + "\"");
             session.write(ImapHandler.INTERNAL_ERROR);
         }
         session.closeAfterWrite();

@@ -422,7 +422,8 @@ final class ImapHandler implements ProtocolHandler {
         loginAttempt++;
         AuthRequest request = new AuthRequest(authMethod, text(login), text(password),
                 authMethod.equals("cram-md5") ? salt : null, "imap", loginAttempt, session.clientAddress(), null,
-                session.proxyProtocol(), null).withTls(session.tlsInfo());
+                session.proxyProtocol(), null).withTls(session.tlsInfo())
+                .withSession(session.id(), session.localAddress());
         Authenticator authenticator = protocol.authenticator();
         if (authenticator == null) {
             LOG.error("*{} no authenticator (auth_http) is available", session.id());

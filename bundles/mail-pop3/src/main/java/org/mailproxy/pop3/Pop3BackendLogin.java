@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.mailproxy.core.session.Backend;
 import org.mailproxy.core.session.BackendLogin;
+import org.mailproxy.core.session.MailLog;
 import org.mailproxy.core.session.MailSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,12 +124,12 @@ final class Pop3BackendLogin implements BackendLogin {
     private void invalidResponse(IoBuffer data, int start, int end) {
         String line = text(data, start, end);
         if (!passErrorMessage) {
-            LOG.error("*{} upstream sent invalid response: \"{}\"", session.id(), line);
+            MailLog.log(LOG, "error", session.id(), MailLog.READING_UPSTREAM, "upstream sent invalid response: \"" + line + "\"");
             fail(null);
             data.position(data.limit());
             return;
         }
-        LOG.info("*{} upstream sent invalid response: \"{}\"", session.id(), line);
+        MailLog.log(LOG, "info", session.id(), MailLog.READING_UPSTREAM, "upstream sent invalid response: \"" + line + "\"");
         byte[] reply = new byte[data.remaining()];
         data.get(reply);
         fail(reply);

@@ -455,7 +455,8 @@ final class Pop3Handler implements ProtocolHandler {
         loginAttempt++;
         boolean salted = method == Method.APOP || method == Method.CRAM_MD5;
         AuthRequest request = new AuthRequest(method.authName, login, password, salted ? salt : null, Pop3Protocol.NAME,
-                loginAttempt, session.clientAddress(), null, session.proxyProtocol(), null).withTls(session.tlsInfo());
+                loginAttempt, session.clientAddress(), null, session.proxyProtocol(), null).withTls(session.tlsInfo())
+                .withSession(session.id(), session.localAddress());
         Authenticator auth = authenticator.get();
         if (auth == null) {
             LOG.error("*{} no auth_http module is running, login refused", session.id());
@@ -512,7 +513,8 @@ final class Pop3Handler implements ProtocolHandler {
      * after the error.
      */
     private void refused(AuthResult.Failure failure) {
-        LOG.info("*{} client login failed: \"{}\"", session.id(), failure.message());
+        // the auth_http module logs "client login failed" at info, as nginx does: once
+        LOG.debug("*{} login refused: \"{}\"", session.id(), failure.message());
         authError = ascii("-ERR " + failure.message() + "\r\n");
         byte[] challenge = failure.saslError() != null && (method == Method.XOAUTH2 || method == Method.OAUTHBEARER)
                 ? ascii("+ " + failure.saslError() + "\r\n")

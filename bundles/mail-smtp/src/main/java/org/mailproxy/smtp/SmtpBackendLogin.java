@@ -8,6 +8,7 @@ import java.util.Base64;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.mailproxy.core.session.Backend;
 import org.mailproxy.core.session.BackendLogin;
+import org.mailproxy.core.session.MailLog;
 import org.mailproxy.core.session.MailSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -255,12 +256,12 @@ final class SmtpBackendLogin implements BackendLogin {
     private void invalidResponse(IoBuffer data, int start, int end) {
         String reply = text(data, start, end);
         if (!config.passErrorMessage()) {
-            LOG.error("*{} upstream sent invalid response: \"{}\"", session.id(), reply);
+            MailLog.log(LOG, "error", session.id(), MailLog.READING_UPSTREAM, "upstream sent invalid response: \"" + reply + "\"");
             fail(null);
             data.position(data.limit());
             return;
         }
-        LOG.info("*{} upstream sent invalid response: \"{}\"", session.id(), reply);
+        MailLog.log(LOG, "info", session.id(), MailLog.READING_UPSTREAM, "upstream sent invalid response: \"" + reply + "\"");
         byte[] out = new byte[data.remaining()];
         data.get(out);
         fail(out);

@@ -663,7 +663,8 @@ final class SmtpHandler implements ProtocolHandler {
      * after the error. The reply is {@code Auth-Error-Code} (default {@code 535 5.7.0}) and the text.
      */
     private void refused(AuthResult.Failure failure) {
-        LOG.info("*{} client login failed: \"{}\"", session.id(), failure.message());
+        // the auth_http module logs "client login failed" at info, as nginx does: once
+        LOG.debug("*{} login refused: \"{}\"", session.id(), failure.message());
         String code = failure.errorCode() != null && !failure.errorCode().isEmpty() ? failure.errorCode()
                 : DEFAULT_ERROR_CODE;
         authError = ascii(code + " " + failure.message() + "\r\n");

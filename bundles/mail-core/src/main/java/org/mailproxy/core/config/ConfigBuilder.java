@@ -57,6 +57,7 @@ public final class ConfigBuilder {
             throw new IllegalArgumentException("the directive registry has no core module");
         }
         MailConfiguration result = null;
+        List<ErrorLog> mainLogs = new ArrayList<>();
         for (Directive d : topLevel) {
             if (d.name().equals("mail")) {
                 checkForm(d, mailSpec);
@@ -74,16 +75,19 @@ public final class ConfigBuilder {
                 // a mail directive that nginx also knows at top level (error_log): checked like
                 // any other; the mail block inherits it
                 spec.checkArgs(d);
-                spec.parse(d);
+                Object value = spec.parse(d);
+                if (value instanceof ErrorLog log) {
+                    mainLogs.add(log);
+                }
                 continue;
             }
             notes.add(at("\"" + d.name() + "\" directive is outside of \"mail\", ignored", d));
         }
         if (result == null) {
             notes.add("no \"mail\" block is defined, no mail server to run");
-            return new MailConfiguration(List.of(), BlockValues.empty(), notes);
+            return new MailConfiguration(List.of(), BlockValues.empty(), notes, mainLogs);
         }
-        return new MailConfiguration(result.servers(), result.mail(), notes);
+        return new MailConfiguration(result.servers(), result.mail(), notes, mainLogs);
     }
 
     private MailConfiguration mail(Directive mail) throws ConfigException {

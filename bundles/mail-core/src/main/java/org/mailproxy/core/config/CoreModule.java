@@ -13,7 +13,8 @@ import org.mailproxy.core.spi.MailModule;
  * <p>Values: {@code listen} a List of {@link ListenSpec} (all listens of the server),
  * {@code protocol} and {@code server_name} a String, {@code timeout} a Duration,
  * {@code max_errors} and {@code max_commands} an Integer, {@code error_log} a List of
- * {@link ErrorLog}.
+ * {@link ErrorLog}, {@code error_log_user_tag} (Angie) a List of String: the tags the server's
+ * messages carry after {@code mail}, for {@code filter=tag:} and the JSON {@code tags}.
  */
 public final class CoreModule implements MailModule {
 
@@ -37,7 +38,9 @@ public final class CoreModule implements MailModule {
             DirectiveSpec.builder("max_commands").context(Context.MAIL, Context.SERVER).number()
                     .defaultValue(1000).build(),
             DirectiveSpec.builder("error_log").context(Context.MAIN, Context.MAIL, Context.SERVER).oneOrMore()
-                    .repeatable().parser(ErrorLog::parse).build());
+                    .repeatable().parser(ErrorLog::parse).build(),
+            DirectiveSpec.builder("error_log_user_tag").context(Context.MAIL, Context.SERVER).takes(1)
+                    .repeatable().parser(CoreModule::userTag).build());
 
     @Override
     public String name() {
@@ -47,6 +50,18 @@ public final class CoreModule implements MailModule {
     @Override
     public List<DirectiveSpec> directives() {
         return DIRECTIVES;
+    }
+
+    /** Angie's {@code error_log_user_tag "NAME"}: a literal here, the mail module has no variables. */
+    private static String userTag(Directive d) throws ConfigException {
+        String tag = d.arg(0);
+        if (tag.isEmpty()) {
+            throw d.error("empty tag in \"error_log_user_tag\" directive");
+        }
+        if (tag.indexOf('$') >= 0) {
+            throw d.error("variables are not supported in \"error_log_user_tag\" (\"" + tag + "\")");
+        }
+        return tag;
     }
 
     /** {@code protocol imap|pop3|smtp}, known whether or not the protocol's bundle runs. */

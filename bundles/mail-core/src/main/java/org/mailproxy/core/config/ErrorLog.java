@@ -1,16 +1,22 @@
 package org.mailproxy.core.config;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The value of one {@code error_log file [level];} (Angie lets {@code mail} and each mail server
- * have their own error logs).
+ * The value of one {@code error_log} directive, in {@code main}, {@code mail} or {@code server}
+ * context, as Angie reads it ({@code ngx_log_set_log()} and {@code ngx_log_set_params()}):
+ * {@code error_log file|stderr|syslog:... [level] [format=json|default] [filter=...]...}.
  *
- * @param target the file, {@code stderr}, {@code syslog:...} or {@code memory:size} as written
- * @param level  {@code emerg alert crit error warn notice info debug}; {@code error} when not given,
- *               {@code debug} when only {@code debug_*} facilities are given
+ * @param target  the file, {@code stderr} or {@code syslog:...} as written
+ * @param level   {@code emerg alert crit error warn notice info debug}; {@code error} when not
+ *                given, {@code debug} when only {@code debug_*} facilities are given. A log takes
+ *                messages of its level and of every more severe level
+ * @param json    {@code format=json}: Angie's JSON lines instead of nginx's text lines
+ * @param filters the {@code filter=} rules; a message is written only when all of them match
+ * @param syslog  the parsed {@code syslog:} parameters, or null for a file or stderr
  */
-public record ErrorLog(String target, String level) {
+public record ErrorLog(String target, String level, boolean json, List<LogFilter> filters, SyslogTarget syslog) {
 
     /** The levels from the most to the least severe, as nginx's {@code err_levels[]}. */
     public static final List<String> LEVELS = List.of("emerg", "alert", "crit", "error", "warn", "notice", "info",
@@ -20,12 +26,38 @@ public record ErrorLog(String target, String level) {
     public static final List<String> DEBUG_LEVELS = List.of("debug_core", "debug_alloc", "debug_mutex",
             "debug_event", "debug_http", "debug_mail", "debug_stream");
 
-    /** Parses {@code error_log} as {@code ngx_log_set_log()} reads its target and levels. */
+    public ErrorLog {
+        filters = List.copyOf(filters);
+    }
+
+    /** A plain-text log to a file or stderr without filters. */
+    public ErrorLog(String target, String level) {
+        this(target, level, false, List.of(), null);
+    }
+
+    /** Parses {@code error_log} as Angie reads its target and parameters. */
     static ErrorLog parse(Directive d) throws ConfigException {
+        String target = d.arg(0);
+        SyslogTarget syslog = null;
+        if (target.startsWith("syslog:")) {
+            syslog = SyslogTarget.parse(target.substring("syslog:".length()), d);
+        } else if (target.startsWith("memory:")) {
+            // nginx and Angie build the cyclic memory buffer only with --with-debug
+            throw d.error("memory error logs are not supported by this build (use a file, stderr or syslog:)");
+        }
         String level = null;
         boolean debug = false;
+        Boolean json = null;
+        List<LogFilter> filters = new ArrayList<>();
         for (String word : d.args().subList(1, d.args().size())) {
-            if (LEVELS.contains(word)) {
+            if (word.startsWith("filter=")) {
+                filters.add(LogFilter.parse(word.substring("filter=".length()), d));
+            } else if (word.startsWith("format=")) {
+                if (json != null) {
+                    throw d.error("duplicate format= parameter (\"" + word.substring("format=".length()) + "\")");
+                }
+                json = format(word.substring("format=".length()), d);
+            } else if (LEVELS.contains(word)) {
                 if (level != null || debug) {
                     throw d.error("duplicate log level \"" + word + "\"");
                 }
@@ -35,12 +67,23 @@ public record ErrorLog(String target, String level) {
                     throw d.error("invalid log level \"" + word + "\"");
                 }
                 debug = true;
+            } else if (word.startsWith("rate=")) {
+                throw d.error("\"rate=\" of \"error_log\" is not supported by this build");
             } else if (level != null || debug) {
                 throw d.error("invalid parameter \"" + word + "\"");
             } else {
                 throw d.error("invalid log level \"" + word + "\"");
             }
         }
-        return new ErrorLog(d.arg(0), level != null ? level : debug ? "debug" : "error");
+        return new ErrorLog(target, level != null ? level : debug ? "debug" : "error", json != null && json,
+                filters, syslog);
+    }
+
+    private static boolean format(String name, Directive d) throws ConfigException {
+        return switch (name) {
+            case "json" -> true;
+            case "default" -> false;
+            default -> throw d.error("unknown log format \"" + name + "\"");
+        };
     }
 }

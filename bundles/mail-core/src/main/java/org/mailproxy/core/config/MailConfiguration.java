@@ -12,11 +12,22 @@ public final class MailConfiguration {
     private final List<ServerConfig> servers;
     private final BlockValues mail;
     private final List<String> notes;
+    private final List<ErrorLog> mainErrorLogs;
 
     MailConfiguration(List<ServerConfig> servers, BlockValues mail, List<String> notes) {
+        this(servers, mail, notes, List.of());
+    }
+
+    MailConfiguration(List<ServerConfig> servers, BlockValues mail, List<String> notes, List<ErrorLog> mainErrorLogs) {
         this.servers = List.copyOf(servers);
         this.mail = mail;
         this.notes = List.copyOf(notes);
+        this.mainErrorLogs = List.copyOf(mainErrorLogs);
+    }
+
+    /** The {@code error_log} directives outside of {@code mail} (nginx's main context), in order. */
+    public List<ErrorLog> mainErrorLogs() {
+        return mainErrorLogs;
     }
 
     /** The servers in the order of the file. */
@@ -37,7 +48,8 @@ public final class MailConfiguration {
     /** Equal when the servers and the mail-level values are equal; notes do not count. */
     @Override
     public boolean equals(Object o) {
-        return o instanceof MailConfiguration m && servers.equals(m.servers) && mail.equals(m.mail);
+        return o instanceof MailConfiguration m && servers.equals(m.servers) && mail.equals(m.mail)
+                && mainErrorLogs.equals(m.mainErrorLogs);
     }
 
     @Override

@@ -87,6 +87,32 @@ final class BlockProperties {
         return out;
     }
 
+    /** Prefix of the main context's directives kept in the {@code mail} configuration ({@code error_log}). */
+    static final String MAIN = "mailproxy.main.";
+
+    /** Adds the main context's {@code directives} to a block's properties, under {@value #MAIN}. */
+    static void putMain(Hashtable<String, Object> props, List<Directive> directives) {
+        Hashtable<String, Object> main = toProperties(directives, "", "", 0);
+        for (Directive d : directives) {
+            props.put(MAIN + d.name(), main.get(d.name()));
+            props.put(MAIN + "at." + d.name(), main.get(AT + d.name()));
+        }
+    }
+
+    /** The main context's directives that {@link #putMain} stored in {@code props}. */
+    static List<Directive> mainDirectives(Dictionary<String, ?> props, String origin) throws ConfigException {
+        Hashtable<String, Object> main = new Hashtable<>();
+        for (Enumeration<String> keys = props.keys(); keys.hasMoreElements(); ) {
+            String key = keys.nextElement();
+            if (key.startsWith(MAIN + "at.")) {
+                main.put(AT + key.substring(MAIN.length() + 3), props.get(key));
+            } else if (key.startsWith(MAIN)) {
+                main.put(key.substring(MAIN.length()), props.get(key));
+            }
+        }
+        return toDirectives(main, origin);
+    }
+
     /** {@code file:line} of the block, or {@code origin:0}. */
     static String[] blockLocation(Dictionary<String, ?> props, String origin) {
         Object at = props.get(BLOCK_AT);

@@ -167,8 +167,10 @@ final class ConfFileSource implements AutoCloseable {
         }
         String mailFile = mail == null ? file.toString() : mail.file();
         int mailLine = mail == null ? 0 : mail.line();
-        update(configAdmin.getConfiguration(MAIL_PID, "?"),
-                BlockProperties.toProperties(mailOwn, SOURCE_FILE, mailFile, mailLine));
+        Hashtable<String, Object> mailProps = BlockProperties.toProperties(mailOwn, SOURCE_FILE, mailFile, mailLine);
+        // the main context's error logs too: they take what happens outside of sessions
+        BlockProperties.putMain(mailProps, top.stream().filter(d -> d.name().equals("error_log")).toList());
+        update(configAdmin.getConfiguration(MAIL_PID, "?"), mailProps);
     }
 
     private static void update(Configuration c, Hashtable<String, Object> props) throws IOException {

@@ -3,7 +3,9 @@ package org.mailproxy.core.internal;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.net.InetSocketAddress;
 import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +40,13 @@ import org.mailproxy.core.session.SessionManager;
 import org.mailproxy.core.spi.MailModule;
 import org.mailproxy.core.spi.MailProtocol;
 import org.mailproxy.core.admin.MailAdmin;
+import org.mailproxy.core.errorlog.EntryFactory;
+import org.mailproxy.core.errorlog.ErrorLogRouter;
+import org.mailproxy.core.errorlog.LogContext;
+import org.mailproxy.core.errorlog.PaxErrorLogAppender;
+import org.mailproxy.core.errorlog.SessionFacts;
+import org.mailproxy.core.session.MailSession;
+import org.ops4j.pax.logging.spi.PaxAppender;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -97,6 +106,7 @@ public final class MailRuntime {
     /** Server state by configuration PID, as of the last successful rebuild (config thread only). */
     private volatile Map<String, ServerState> servers = Map.of();
     private ServiceRegistration<MailAdmin> adminRegistration;
+    private ServiceRegistration<PaxAppender> appenderRegistration;
 
     @Activate
     void activate(BundleContext context) {
@@ -106,7 +116,13 @@ public final class MailRuntime {
                 new ProxyProtocolConnections()));
         listeners = new ListenerSet(sessions.ioProcessor(), sessions.clientHandler());
         active = true;
-        errorLogs = new ErrorLogs(configAdmin, Paths.get(Objects.requireNonNullElse(context.getProperty("karaf.base"), ".")));
+        ErrorLogRouter router = new ErrorLogRouter();
+        errorLogs = new ErrorLogs(configAdmin, Paths.get(Objects.requireNonNullElse(context.getProperty("karaf.base"), ".")),
+                router);
+        Hashtable<String, Object> appenderProps = new Hashtable<>();
+        appenderProps.put(PaxErrorLogAppender.NAME_PROPERTY, PaxErrorLogAppender.NAME);
+        appenderRegistration = context.registerService(PaxAppender.class,
+                new PaxErrorLogAppender(new EntryFactory(this::sessionFacts), router), appenderProps);
         blocks = new ConfigAdminBlocks(this::scheduleRebuild);
         blocks.register(context);
         fileSource = new ConfFileSource(confFile(context), configAdmin, () -> registry, MailRuntime::checkServable);
@@ -124,6 +140,13 @@ public final class MailRuntime {
     @Deactivate
     void deactivate() {
         active = false;
+        if (appenderRegistration != null) {
+            try {
+                appenderRegistration.unregister();
+            } catch (IllegalStateException e) {
+                // unregistered already by the stopping framework
+            }
+        }
         if (adminRegistration != null) {
             try {
                 adminRegistration.unregister();
@@ -210,7 +233,10 @@ public final class MailRuntime {
         List<String> pids = new ArrayList<>(snapshot.servers().keySet());
         MailConfiguration config;
         try {
-            config = ConfigBuilder.build(List.of(mailBlock(snapshot, pids)), registry);
+            List<Directive> top = new ArrayList<>(snapshot.mail() == null ? List.of()
+                    : BlockProperties.mainDirectives(snapshot.mail(), ConfFileSource.MAIL_PID));
+            top.add(mailBlock(snapshot, pids));
+            config = ConfigBuilder.build(top, registry);
             checkServable(config);
         } catch (ConfigException | IllegalArgumentException e) {
             LOG.error("{}; the mail configuration in Config Admin is rejected, the running configuration is kept",
@@ -244,7 +270,6 @@ public final class MailRuntime {
 
     /** What this build cannot serve is a configuration error, never silently ignored. */
     private static void checkServable(MailConfiguration config) throws ConfigException {
-        ErrorLogs.check(config);
         for (ServerConfig server : config.servers()) {
             for (ListenSpec listen : server.listens()) {
                 try {
@@ -311,6 +336,7 @@ public final class MailRuntime {
         config.notes().forEach(n -> LOG.debug("{}", n));
         long activeCount = next.values().stream().filter(s -> s.inactiveReason() == null).count();
         LOG.info("mail configuration applied: {} server(s), {} active", next.size(), activeCount);
+        errorLogs.applyLoggerLevel();
     }
 
     private static ServerConfig server(BindingState state) {
@@ -322,6 +348,31 @@ public final class MailRuntime {
             return "protocol module \"" + server.protocol() + "\" is not active";
         }
         return null;
+    }
+
+    /** What the error logs add to a message of session {@code id}; null when it is gone. */
+    private SessionFacts sessionFacts(long id) {
+        SessionManager manager = sessions;
+        MailSession session = manager == null ? null : manager.session(id);
+        if (session == null) {
+            return null;
+        }
+        List<String> tags = new ArrayList<>();
+        tags.add("mail");
+        ServerConfig config = session.server().settings() instanceof ServerConfig c ? c : null;
+        List<String> userTags = config == null ? null : config.get("error_log_user_tag");
+        if (userTags != null) {
+            userTags.stream().filter(t -> !tags.contains(t)).forEach(tags::add);
+        }
+        InetSocketAddress client = session.clientAddress();
+        InetSocketAddress local = session.localAddress();
+        InetSocketAddress backend = session.backendAddress();
+        return new SessionFacts(session.server().name(), tags, new LogContext(null,
+                client == null ? null : client.getAddress() == null ? client.getHostString()
+                        : client.getAddress().getHostAddress(),
+                client == null ? 0 : client.getPort(),
+                local == null ? null : SessionLog.address(local), session.user(),
+                backend == null ? null : SessionLog.address(backend)));
     }
 
     /** {@code imap 127.0.0.1:1143}: the protocol and the first listen address. */

@@ -7,6 +7,7 @@ import org.apache.mina.core.filterchain.IoFilterAdapter;
 import org.apache.mina.core.filterchain.IoFilterChain;
 import org.apache.mina.core.session.IoSession;
 import org.mailproxy.core.config.CidrRange;
+import org.mailproxy.core.session.MailLog;
 import org.mailproxy.core.session.MailSession;
 import org.mailproxy.core.session.SessionManager;
 import org.mailproxy.core.spi.AuthRequest.ProxyProtocolInfo;
@@ -146,9 +147,14 @@ final class ProxyProtocolReader extends IoFilterAdapter {
             MDC.put(MailSession.MDC_SERVER, session.server().name());
         }
         try {
-            InetSocketAddress client = (InetSocketAddress) connection.getRemoteAddress();
-            LOG.error("*{} {} while reading PROXY protocol, client: {}, server: {}", connection.getId(), error,
-                    host(client), session == null ? connection.getLocalAddress() : session.listen().addressText());
+            if (session != null) {
+                // the error logs add the session's client and server, as nginx's mail log handler
+                MailLog.log(LOG, "error", connection.getId(), "reading PROXY protocol", error);
+            } else {
+                InetSocketAddress client = (InetSocketAddress) connection.getRemoteAddress();
+                LOG.error("*{} {} while reading PROXY protocol, client: {}, server: {}", connection.getId(), error,
+                        host(client), connection.getLocalAddress());
+            }
         } finally {
             if (previous != null) {
                 MDC.put(MailSession.MDC_SERVER, previous);

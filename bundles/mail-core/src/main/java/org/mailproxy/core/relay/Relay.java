@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.core.session.IoSessionConfig;
+import org.mailproxy.core.session.MailLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -152,7 +153,7 @@ public final class Relay {
 
     private void timedOut() {
         timedOut = true;
-        LOG.info("*{} client timed out while proxying", id);
+        MailLog.timedOut(LOG, id, "client", MailLog.PROXYING);
         client.closeNow();
         backend.closeNow();
     }

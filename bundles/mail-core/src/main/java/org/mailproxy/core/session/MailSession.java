@@ -1041,8 +1041,8 @@ public final class MailSession {
             if (phase != Phase.BACKEND || login == null || backend != null) {
                 return;
             }
-            LOG.error("*{} connect() to {} failed ({}) while connecting to upstream", id(), text(address),
-                    org.mailproxy.core.spi.Errno.describe(cause));
+            MailLog.log(LOG, "error", id(), MailLog.CONNECTING_UPSTREAM, org.mailproxy.core.spi.Errno.number(cause),
+                    org.mailproxy.core.spi.Errno.reason(cause), "connect() to " + text(address) + " failed");
             if (depth > 1) {
                 connectFailure = cause; // reported when the current callback returns, not inside it
             } else {
@@ -1121,14 +1121,15 @@ public final class MailSession {
         enter();
         try {
             if (phase == Phase.PROTOCOL) {
-                LOG.info("*{} client timed out", id());
+                MailLog.timedOut(LOG, id(), "client", authPending ? MailLog.HTTP_AUTH_STATE : MailLog.AUTH_STATE);
                 ended("timeout");
                 quit();
                 if (handler != null) {
                     handler.onTimeout();
                 }
             } else if (phase == Phase.BACKEND && login != null) {
-                LOG.info("*{} upstream timed out", id());
+                MailLog.timedOut(LOG, id(), "upstream", backend == null ? MailLog.CONNECTING_UPSTREAM
+                        : MailLog.READING_UPSTREAM);
                 abandonBackend();
                 failLogin(BackendLogin.Failure.TIMED_OUT);
             }

@@ -28,12 +28,22 @@ public final class Errno {
 
     /** {@code 111: Connection refused}; the text alone when the number is not known. */
     public static String describe(Throwable error) {
+        int errno = number(error);
+        return errno == 0 ? reason(error) : errno + ": " + reason(error);
+    }
+
+    /** The Linux error number, 0 when not known. */
+    public static int number(Throwable error) {
+        Integer errno = ON_LINUX ? LINUX.get(reason(error)) : null;
+        return errno == null ? 0 : errno;
+    }
+
+    /** The strerror() text the JDK reports ({@code Connection refused}), or what else describes the error. */
+    public static String reason(Throwable error) {
         if (error == null) {
             return "unknown error";
         }
         String message = error.getMessage();
-        String reason = message == null || message.isEmpty() ? error.getClass().getSimpleName() : message;
-        Integer errno = ON_LINUX ? LINUX.get(reason) : null;
-        return errno == null ? reason : errno + ": " + reason;
+        return message == null || message.isEmpty() ? error.getClass().getSimpleName() : message;
     }
 }

@@ -11,6 +11,7 @@ import org.apache.mina.core.session.IoSession;
 import org.apache.mina.filter.FilterEvent;
 import org.apache.mina.filter.ssl.SslEvent;
 import org.apache.mina.filter.ssl.SslFilter;
+import org.mailproxy.core.session.MailLog;
 import org.mailproxy.core.session.MailSession;
 import org.mailproxy.core.session.SessionManager;
 import org.mailproxy.core.spi.MailProtocol;
@@ -34,6 +35,8 @@ import org.slf4j.MDC;
  */
 final class TlsGate extends IoFilterAdapter {
 
+    /** nginx's action while the TLS handshake runs. */
+    private static final String HANDSHAKING = "SSL handshaking";
     private static final Logger LOG = LoggerFactory.getLogger(MailSession.class);
     private static final AttributeKey HELD = new AttributeKey(TlsGate.class, "held");
     private static final AttributeKey FAILED = new AttributeKey(TlsGate.class, "failed");
@@ -126,12 +129,12 @@ final class TlsGate extends IoFilterAdapter {
             String reason = ssl != null ? ssl.getMessage() : "TLS closed by the client";
             if (handshaking) {
                 tls.handshakeFailed();
-                log(connection, "SSL handshake failed (" + reason + ") while SSL handshaking", true);
+                log(connection, "SSL handshake failed (" + reason + ")", HANDSHAKING, true);
                 if (lingerBeforeClosing(connection)) {
                     return;
                 }
             } else {
-                log(connection, "SSL error (" + reason + ")", false);
+                log(connection, "SSL error (" + reason + ")", null, false);
             }
         } else if (handshaking && connection.getAttribute(LINGERING) != null) {
             return; // what the client still sends is dropped until the lingering close
@@ -173,11 +176,11 @@ final class TlsGate extends IoFilterAdapter {
         MailProtocol protocol = mail == null ? null : mail.server().protocol();
         byte[] reply;
         if (result.noCertificate()) {
-            log(connection, "client sent no required SSL certificate", true);
+            log(connection, "client sent no required SSL certificate", HANDSHAKING, true);
             reply = protocol == null ? null : protocol.noCertificateReply();
         } else {
             log(connection, "client SSL certificate verify error: (" + result.verify().substring("FAILED:".length())
-                    + ")", true);
+                    + ")", HANDSHAKING, true);
             reply = protocol == null ? null : protocol.certificateErrorReply();
         }
         if (reply != null) {
@@ -196,17 +199,24 @@ final class TlsGate extends IoFilterAdapter {
         return null;
     }
 
-    private static void log(IoSession connection, String message, boolean info) {
+    /**
+     * Logs for the connection's session through {@link MailLog} (the error logs add client,
+     * server and login); without a session yet, with the client in the text as nginx writes it.
+     */
+    private static void log(IoSession connection, String message, String action, boolean info) {
         MailSession session = SessionManager.sessionOf(connection);
         String previous = MDC.get(MailSession.MDC_SERVER);
         if (session != null) {
             MDC.put(MailSession.MDC_SERVER, session.server().name());
         }
         try {
-            InetSocketAddress client = session != null ? session.clientAddress()
-                    : (InetSocketAddress) connection.getRemoteAddress();
-            String text = "*" + connection.getId() + " " + message + ", client: "
-                    + client.getAddress().getHostAddress();
+            if (session != null) {
+                MailLog.log(LOG, info ? "info" : "debug", connection.getId(), action, message);
+                return;
+            }
+            InetSocketAddress client = (InetSocketAddress) connection.getRemoteAddress();
+            String text = "*" + connection.getId() + " " + message + (action == null ? "" : " while " + action)
+                    + ", client: " + client.getAddress().getHostAddress();
             if (info) {
                 LOG.info(text);
             } else {

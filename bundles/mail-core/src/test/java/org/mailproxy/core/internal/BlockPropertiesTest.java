@@ -106,4 +106,20 @@ class BlockPropertiesTest {
         MailConfiguration config = ConfigBuilder.build(List.of(mail), DirectiveRegistry.withCoreModules());
         assertEquals("smtp 127.0.0.1:1025", MailRuntime.describe(config.servers().get(0)));
     }
+
+    @Test
+    void mainContextErrorLogsTravelInTheMailConfiguration() throws Exception {
+        java.util.List<org.mailproxy.core.config.Directive> main = org.mailproxy.core.config.ConfigParser.parse(
+                "error_log main.log info;\nerror_log stderr format=json 'filter=tag:srv 1';\n", "/etc/mail.conf");
+        java.util.Hashtable<String, Object> props = BlockProperties.toProperties(java.util.List.of(), "file",
+                "/etc/mail.conf", 3);
+        BlockProperties.putMain(props, main);
+        java.util.List<org.mailproxy.core.config.Directive> back = BlockProperties.mainDirectives(props, "pid");
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(java.util.List.of("main.log", "info"),
+                java.util.List.of("stderr", "format=json", "filter=tag:srv 1")),
+                back.stream().map(org.mailproxy.core.config.Directive::args).toList());
+        org.junit.jupiter.api.Assertions.assertEquals(2, back.get(1).line());
+        org.junit.jupiter.api.Assertions.assertTrue(BlockProperties.toDirectives(props, "pid").isEmpty(),
+                "not directives of the mail block");
+    }
 }

@@ -104,7 +104,7 @@ final class AuthExchange {
         } else {
             AuthResult r = ((AuthHttpResponse.Final) decision).result();
             if (r instanceof AuthResult.Failure f) {
-                log.info(AuthLog.line(request, "client login failed: \"" + Escape.forLog(f.message()) + "\""));
+                log.info(request, "client login failed: \"" + Escape.forLog(f.message()) + "\"");
                 counters().failed.increment();
             } else {
                 counters().ok.increment();
@@ -114,7 +114,11 @@ final class AuthExchange {
     }
 
     private void temporary(String message, boolean timeout) {
-        log.error(AuthLog.line(request, message));
+        if (timeout) {
+            log.timedOut(request, message);
+        } else {
+            log.error(request, message);
+        }
         counters().temporaryErrors.increment();
         if (timeout) {
             counters().timeouts.increment();

@@ -151,13 +151,13 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
             String message = "auth_http settings are not available for the server in " + server.file() + ":"
                     + server.line() + " (" + e.getClass().getSimpleName() + "), the configuration was built without"
                     + " the auth_http module";
-            log.error(AuthLog.line(request, message));
+            log.error(request, message);
             counters.temporaryErrors.increment();
             return later(r, new AuthResult.TemporaryError(message));
         }
         if (settings.url() == null) {
             String message = "no \"auth_http\" is defined for server in " + server.file() + ":" + server.line();
-            log.error(AuthLog.line(request, message));
+            log.error(request, message);
             counters.temporaryErrors.increment();
             return later(r, new AuthResult.TemporaryError(message));
         }
@@ -165,7 +165,7 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
         try {
             bytes = AuthHttpRequest.build(request, settings);
         } catch (IllegalArgumentException e) {
-            log.error(AuthLog.line(request, e.getMessage()));
+            log.error(request, e.getMessage());
             counters.temporaryErrors.increment();
             return later(r, new AuthResult.TemporaryError(e.getMessage()));
         }

@@ -287,7 +287,8 @@ class AuthHttpResponseTest {
         AuthResult result = await(module.authenticate(r, config("auth_http_timeout 300ms;")));
         assertEquals("auth http server " + auth.address() + " timed out", temporary(result).reason());
         assertTrue(temporary(result).timedOut(), "a timeout is marked as one");
-        assertEquals(List.of("*42 auth http server " + auth.address() + " timed out while in http auth state, "
+        assertEquals(List.of("*42 auth http server " + auth.address() + " timed out (110: Connection timed out)"
+                + " while in http auth state, "
                 + "client: 192.0.2.7, server: 127.0.0.1:1143, login: \"alice\""), log.errors);
         assertTrue(auth.awaitPeerClose());
         AuthHttpStats s = module.stats();
@@ -307,7 +308,7 @@ class AuthHttpResponseTest {
         });
         AuthResult r = await(module.authenticate(plain("imap"), config("auth_http_timeout 500ms;")));
         temporary(r);
-        assertEquals("auth http server " + auth.address() + " timed out", logged());
+        assertEquals("auth http server " + auth.address() + " timed out (110: Connection timed out)", logged());
     }
 
     @Test
@@ -315,7 +316,7 @@ class AuthHttpResponseTest {
         auth.script((i, c) -> c.hang());
         AuthResult r = await(module.authenticate(plain("imap"), config("auth_http_timeout 200ms;")));
         temporary(r);
-        assertEquals("auth http server " + auth.address() + " timed out", logged());
+        assertEquals("auth http server " + auth.address() + " timed out (110: Connection timed out)", logged());
     }
 
     @Test

@@ -28,13 +28,8 @@ final class TestSupport {
         final List<String> infos = new CopyOnWriteArrayList<>();
 
         @Override
-        void error(String line) {
-            errors.add(line);
-        }
-
-        @Override
-        void info(String line) {
-            infos.add(line);
+        void write(String level, org.mailproxy.core.spi.AuthRequest r, int errno, String message) {
+            (level.equals("error") ? errors : infos).add(line(r, errno, message));
         }
 
         List<String> all() {

@@ -84,7 +84,8 @@ class UnixSocketTest {
         AuthResult r = await(module.authenticate(plain("imap"), config));
         assertEquals(new AuthResult.TemporaryError("auth http server unix:" + socket + " timed out", true), r);
         assertTrue(auth.awaitPeerClose(), "the unix connection was not closed");
-        assertEquals(List.of("auth http server unix:" + socket + " timed out while in http auth state, "
+        assertEquals(List.of("auth http server unix:" + socket + " timed out (110: Connection timed out)"
+                + " while in http auth state, "
                 + "client: 192.0.2.7, login: \"alice\""), log.errors);
     }
 
