@@ -36,6 +36,9 @@ public final class MailLog {
     /** Linux's ETIMEDOUT, which nginx logs with its timeouts. */
     public static final int ETIMEDOUT = 110;
     public static final String ETIMEDOUT_TEXT = "Connection timed out";
+    /** Linux's ECONNREFUSED, which nginx logs when a backend refuses the connection. */
+    public static final int ECONNREFUSED = 111;
+    public static final String ECONNREFUSED_TEXT = "Connection refused";
 
     private MailLog() {
     }

@@ -858,9 +858,9 @@ public final class MailSession {
             if (phase != Phase.BACKEND || login == null || backend != null) {
                 return;
             }
-            if (cause instanceof java.net.ConnectException && "Connection refused".equals(cause.getMessage())) {
-                MailLog.log(LOG, "error", id(), MailLog.CONNECTING_UPSTREAM, 111, "Connection refused",
-                        "connect() to " + text(address) + " failed");
+            if (cause instanceof java.net.ConnectException && MailLog.ECONNREFUSED_TEXT.equals(cause.getMessage())) {
+                MailLog.log(LOG, "error", id(), MailLog.CONNECTING_UPSTREAM, MailLog.ECONNREFUSED,
+                        MailLog.ECONNREFUSED_TEXT, "connect() to " + text(address) + " failed");
             } else {
                 MailLog.log(LOG, "error", id(), MailLog.CONNECTING_UPSTREAM, "connect() to "
                         + text(address) + " failed (" + (cause == null ? "unknown" : cause.getMessage()) + ")");
