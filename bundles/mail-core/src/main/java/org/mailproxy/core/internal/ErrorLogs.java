@@ -44,8 +44,6 @@ import org.slf4j.LoggerFactory;
 final class ErrorLogs {
 
     static final String PAX_LOGGING_PID = "org.ops4j.pax.logging";
-    /** Logging-context key holding the name of the server whose session is being handled. */
-    static final String MDC_SERVER = "mail.server";
     private static final String APPENDER = "log4j2.appender.mailproxy_";
     private static final String LOGGER = "log4j2.logger.mailproxy.";
     private static final String APPENDER_NAME = "MailErrorLog";
