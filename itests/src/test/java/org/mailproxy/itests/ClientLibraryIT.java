@@ -19,8 +19,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +28,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.eclipse.angus.mail.smtp.SMTPTransport;
 import org.junit.After;
 import org.junit.Before;
@@ -486,23 +483,5 @@ public class ClientLibraryIT extends MailProxyTestSupport {
 
     private static String tail(String text, int chars) {
         return text.length() <= chars ? text : "..." + text.substring(text.length() - chars);
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
-        long end = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                fail(what + ": not within " + WAIT);
-            }
-            Thread.sleep(100);
-        }
     }
 }

@@ -9,8 +9,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,7 +20,6 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import javax.inject.Inject;
 import org.junit.After;
 import org.junit.Before;
@@ -32,6 +29,7 @@ import org.mailproxy.itests.fixtures.AuthHttpServer;
 import org.mailproxy.itests.fixtures.FaultyAuthServer;
 import org.mailproxy.itests.fixtures.FaultyBackend;
 import org.mailproxy.itests.fixtures.LineClient;
+import org.mailproxy.itests.fixtures.OpensslCerts;
 import org.osgi.framework.Bundle;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -39,7 +37,8 @@ import org.osgi.service.cm.ConfigurationAdmin;
 /**
  * Faults end to end, in a real Karaf, against the real Dovecot: a dead, slow, garbage-sending or
  * half-answering auth server; a backend that refuses, closes during the login, closes during the
- * relay or reads slowly; a client that drips bytes, half-closes or resets.
+ * relay or reads slowly; a client that drips bytes, half-closes or resets, or sends garbage where
+ * a TLS handshake belongs.
  *
  * <p>For each: the affected client gets the protocol's error or is closed; a bystander session,
  * logged in to Dovecot through the proxy before the fault, keeps working; the error log gets the
@@ -286,6 +285,32 @@ public class FaultsIT extends MailProxyTestSupport {
         assertAfterTheFault(null);
     }
 
+    @Test
+    public void garbageInsteadOfATlsHandshakeIsClosedAndCounted() throws Exception {
+        int tlsPort = freePort();
+        Configuration tls = configAdmin.getFactoryConfiguration("org.mailproxy.server", "itest-faults-tls-" + tlsPort, "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("listen", "127.0.0.1:" + tlsPort + " ssl");
+        props.put("protocol", "imap");
+        props.put("ssl_certificate", OpensslCerts.path("server.pem"));
+        props.put("ssl_certificate_key", OpensslCerts.path("server.key"));
+        tls.update(props);
+        try {
+            String pid = tls.getPid();
+            awaitTrue("the TLS server is active", () -> admin.servers().stream()
+                    .anyMatch(server -> pid.equals(server.pid()) && server.active()));
+            awaitTrue("the TLS server listens", () -> accepts(tlsPort));
+            try (LineClient client = new LineClient(tlsPort)) {
+                client.send("a1 LOGIN alice alicepw"); // plaintext where a ClientHello belongs
+                assertClosed(client);
+            }
+            assertAfterTheFault("SSL handshake failed");
+        } finally {
+            tls.delete();
+            awaitTrue("the TLS server stopped listening", () -> !accepts(tlsPort));
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private LineClient loggedIn() throws IOException {
@@ -392,29 +417,5 @@ public class FaultsIT extends MailProxyTestSupport {
 
     private static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + SETTLE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("not within " + SETTLE.toSeconds() + " s: " + what);
-            }
-            Thread.sleep(100);
-        }
     }
 }

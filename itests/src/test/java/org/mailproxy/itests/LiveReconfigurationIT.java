@@ -3,9 +3,7 @@ package org.mailproxy.itests;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
-import static org.mailproxy.itests.RuntimeModularityIT.accepts;
 import static org.mailproxy.itests.RuntimeModularityIT.await;
-import static org.mailproxy.itests.RuntimeModularityIT.freePort;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -16,6 +16,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.Principal;
@@ -34,6 +35,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 
 import javax.inject.Inject;
 import javax.security.auth.Subject;
@@ -256,6 +258,33 @@ public abstract class MailProxyTestSupport {
      * rmi_registry, rmi_server; or of the real backends (see MailBackends): dovecot_imap,
      * dovecot_pop3, postfix_smtp.
      */
+    /** A port free on 127.0.0.1 at this moment (for a listener a test adds). */
+    protected static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Whether something accepts connections on 127.0.0.1:port now. */
+    protected static boolean accepts(int port) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Polls {@code condition} every 100 ms; fails the test with {@code what} after {@link #DEFAULT_TIMEOUT}. */
+    protected static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + DEFAULT_TIMEOUT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                org.junit.Assert.fail("not within " + DEFAULT_TIMEOUT.toSeconds() + " s: " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
     protected static int port(String name) {
         String value = System.getProperty(PORT_PROPERTY_PREFIX + name);
         if (value == null) {

@@ -11,7 +11,6 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -281,20 +280,6 @@ public class SmtpResolverIT extends MailProxyTestSupport {
 
     // ---------------------------------------------------------------- ports
 
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     /** A port free for both UDP and TCP on 127.0.0.1 (dnsmasq binds both). */
     private static int freeUdpTcpPort() throws IOException {
         for (int i = 0; i < 50; i++) {
@@ -310,13 +295,4 @@ public class SmtpResolverIT extends MailProxyTestSupport {
         throw new IOException("no port free for both UDP and TCP on 127.0.0.1");
     }
 
-    private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                fail(what + ": not within 20 s");
-            }
-            Thread.sleep(100);
-        }
-    }
 }
