@@ -156,34 +156,24 @@ public final class BackendTls implements UpstreamTls {
 
     private final class Filter extends SslFilter {
 
+        /**
+         * MINA's classic TLS handler (SSLHandlerG0), not 2.2.4's default "non-blocking pipeline"
+         * (SSLHandlerG1, marked experimental): G1 queues the handshake's last flight, written by
+         * the delegated task that checked the backend's certificate, and sends it after the
+         * SECURED event, so the first command the login writes on SECURED (EHLO after SMTP
+         * STARTTLS) could reach the backend before the client Finished; Postfix then failed the
+         * handshake with "decryption failed or bad record mac". G0 writes the flight before it
+         * fires SECURED, under the handler's lock, and hands over data decrypted by the task
+         * itself, so it needs no workaround on the relay's write path either.
+         */
         Filter() {
             super(context);
+            setUseNonBlockingPipeline(false);
         }
 
         @Override
         protected SSLEngine createEngine(IoSession session, InetSocketAddress addr) {
             return engine((InetSocketAddress) session.getRemoteAddress());
-        }
-
-        /**
-         * The same MINA 2.2.4 SSLHandlerG1 workaround as the server side's (see ServerTls): data
-         * decrypted by a delegated handshake task (checking the backend's certificate) in the
-         * read that ended the handshake is handed over when the handshake's last flight is sent,
-         * instead of waiting for the backend's next bytes.
-         */
-        @Override
-        public void messageSent(NextFilter next, IoSession session, org.apache.mina.core.write.WriteRequest request)
-                throws Exception {
-            super.messageSent(next, session, request);
-            org.apache.mina.filter.ssl.SslHandler handler =
-                    (org.apache.mina.filter.ssl.SslHandler) session.getAttribute(SSL_HANDLER);
-            if (handler != null && handler.isOpen() && !session.isClosing()) {
-                try {
-                    handler.receive(next, org.apache.mina.core.buffer.IoBuffer.allocate(0));
-                } catch (IllegalStateException closed) {
-                    // inbound done: nothing more to hand over
-                }
-            }
         }
     }
 
