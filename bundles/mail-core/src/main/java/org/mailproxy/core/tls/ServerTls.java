@@ -10,6 +10,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -181,27 +182,22 @@ public final class ServerTls implements TlsSupport {
         }
 
         /**
-         * Works around MINA 2.2.4's SSLHandlerG1: when a delegated handshake task (e.g. checking a
-         * client certificate) runs on MINA's TLS executor and the same read also carried
-         * application data (a TLS 1.3 client sends its first command right behind its Finished,
-         * as after STARTTLS), the task decrypts that data but only forwards writes: the command
-         * waits in the handler until the client sends something else, and the client waits for
-         * the answer. The handshake's last flight is written by that task, so its acknowledgement
-         * comes here: an empty receive then hands over whatever was decrypted (after SECURED,
-         * which the acknowledgement dispatches first).
+         * Runs the handshake's delegated tasks (certificate checks) inline on the I/O thread:
+         * MINA 2.2.4 hands them to a shared executor whose thread then forwards the flight it
+         * wrote while the I/O thread may already forward the SECURED event and the greeting
+         * written on it, so the greeting could leave before the server's Finished (clients saw
+         * "Tag mismatch") and data decrypted by the task waited for the client's next bytes.
+         * SslFilter offers no switch for this; its handler class is package-private, so it is
+         * created reflectively with no executor, and SslFilter uses the handler it finds.
          */
         @Override
-        public void messageSent(NextFilter next, IoSession session, org.apache.mina.core.write.WriteRequest request)
-                throws Exception {
-            super.messageSent(next, session, request);
-            org.apache.mina.filter.ssl.SslHandler handler = (org.apache.mina.filter.ssl.SslHandler) session.getAttribute(SSL_HANDLER);
-            if (handler != null && handler.isOpen() && !session.isClosing()) {
-                try {
-                    handler.receive(next, org.apache.mina.core.buffer.IoBuffer.allocate(0));
-                } catch (IllegalStateException closed) {
-                    // inbound done: nothing more to hand over
-                }
+        protected synchronized void onConnected(NextFilter next, IoSession session) throws SSLException {
+            if (session.getAttribute(SSL_HANDLER) == null) {
+                session.setAttribute(SSL_HANDLER, InlineTlsHandlers.create(
+                        createEngine(session, (InetSocketAddress) session.getRemoteAddress()), session));
             }
+            super.onConnected(next, session);
         }
+
     }
 }
