@@ -133,6 +133,7 @@ public class FaultsIT extends MailProxyTestSupport {
     public void authServerDownGivesAnInternalErrorAndOneLogLine() throws Exception {
         int port = faultyAuth.port();
         faultyAuth.close();
+        awaitTrue("nothing listens on the auth server's port", () -> !accepts(port));
         assertLoginGetsInternalError();
         assertAfterTheFault("connect() to 127.0.0.1:" + port + " failed (111: Connection refused) while in http auth state");
     }

@@ -61,9 +61,9 @@ import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * Base class of the integration tests: boots the built distribution (karaf-distro zip) in a
- * real Karaf once for the whole failsafe run ({@link PerSuite}: every *IT class shares one
- * Karaf, so all test classes must keep this configuration and must not leave the container
- * broken for the next class).
+ * real Karaf. {@link PerSuite} is asked for, but failsafe runs each *IT class on its own, so in
+ * practice every class gets a Karaf (about 10 s) with ports of its own; test classes must still
+ * not leave the container broken for their own later methods.
  *
  * <p>The distribution's etc/mail.conf is replaced by {@code mail-itest.conf} (next to this class
  * in src/test/resources) with every {@code @..._PORT@} placeholder set to a free port; tests find those
@@ -121,10 +121,11 @@ public abstract class MailProxyTestSupport {
                 + " (build it first: mvn -B verify from the root, or -am with -pl itests)");
         }
 
-        // Pax Exam calls this once per test class even when one container serves the whole suite
-        // (PerSuite): pick the ports and write the configuration once, or a later call would hand
-        // the tests ports the running container does not use.
-        Map<String, Integer> ports = suitePorts();
+        // Fresh ports for every container: Pax Exam boots a Karaf per test class, and one still
+        // shutting down must not hold the next one's listeners (CI saw a class whose IMAP port
+        // was answered by the previous Karaf). The tests read the ports from the system
+        // properties of the container they run in, so they always match it.
+        Map<String, Integer> ports = containerPorts();
         File testConfig = writeTestConfig(ports);
 
         List<Option> options = new ArrayList<>(Arrays.asList(
@@ -194,22 +195,16 @@ public abstract class MailProxyTestSupport {
         return value;
     }
 
-    private static Map<String, Integer> suitePorts;
-
-    private static synchronized Map<String, Integer> suitePorts() throws IOException {
-        if (suitePorts == null) {
-            Map<String, Integer> ports = new LinkedHashMap<>();
-            // The real Dovecot and Postfix (MailBackends: dovecot_imap, dovecot_pop3, postfix_smtp),
-            // started once per JVM and stopped at its exit; first, so their ports are taken below.
-            if (MailBackends.enabled()) {
-                ports.putAll(MailBackends.start().ports());
-            }
-            List<String> portNames = new ArrayList<>(MAIL_PORTS);
-            portNames.addAll(List.of("ssh", "rmi_registry", "rmi_server"));
-            ports.putAll(freePorts(portNames));
-            suitePorts = ports;
+    /** The backends' ports (Dovecot and Postfix run once per JVM) and free ones for this container. */
+    private static Map<String, Integer> containerPorts() throws IOException {
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        if (MailBackends.enabled()) {
+            ports.putAll(MailBackends.start().ports()); // first, so their ports are taken below
         }
-        return suitePorts;
+        List<String> portNames = new ArrayList<>(MAIL_PORTS);
+        portNames.addAll(List.of("ssh", "rmi_registry", "rmi_server"));
+        ports.putAll(freePorts(portNames));
+        return ports;
     }
 
     /** Binds all ports at once (so they differ), then releases them for Karaf. */
