@@ -19,6 +19,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.Principal;
 import java.security.PrivilegedExceptionAction;
 import java.time.Duration;
@@ -239,7 +240,8 @@ public abstract class MailProxyTestSupport {
         if (text.matches("(?s).*@[A-Z_]+_PORT@.*")) {
             throw new IllegalStateException(TEST_CONFIG + " uses a port that MailProxyTestSupport does not allocate");
         }
-        File file = new File("target/mail-itest.conf");
+        // a file per call: Pax Exam may call @Configuration again before a container copies it
+        File file = Files.createTempFile(Path.of("target"), "mail-itest-", ".conf").toFile();
         Files.writeString(file.toPath(), text, StandardCharsets.UTF_8);
         return file;
     }
