@@ -340,9 +340,6 @@ public class BackendTlsIT extends MailProxyTestSupport {
         throw new AssertionError("no " + protocol + " login of " + user + " in Dovecot's log:\n" + dovecotSince(mark));
     }
 
-    private static Path mailLog() {
-        return Path.of(System.getProperty("karaf.data"), "log", "mail.log");
-    }
 
     private static long mailLogMark() throws IOException {
         return Files.exists(mailLog()) ? Files.size(mailLog()) : 0;

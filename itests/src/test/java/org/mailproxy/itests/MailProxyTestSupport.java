@@ -46,6 +46,7 @@ import org.apache.karaf.features.FeaturesService;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.runner.RunWith;
+import org.mailproxy.itests.fixtures.LineClient;
 import org.mailproxy.itests.fixtures.MailBackends;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
@@ -279,6 +280,30 @@ public abstract class MailProxyTestSupport {
                 org.junit.Assert.fail("not within " + DEFAULT_TIMEOUT.toSeconds() + " s: " + what);
             }
             Thread.sleep(100);
+        }
+    }
+
+    /** The error_log of mail-itest.conf (inside Karaf, where karaf.data is set). */
+    protected static Path mailLog() {
+        return Path.of(System.getProperty("karaf.data"), "log", "mail.log");
+    }
+
+    /** The file descriptors this JVM (Karaf, when called from a test method) has open now. */
+    protected static long openDescriptors() {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Fails unless the peer has closed (or reset) the connection: the next read ends the stream. */
+    protected static void assertPeerClosed(LineClient client) throws IOException {
+        try {
+            String line = client.readLine();
+            org.junit.Assert.fail("the connection stayed open: " + line);
+        } catch (java.io.EOFException | java.net.SocketException closed) {
+            // closed, or reset
         }
     }
 

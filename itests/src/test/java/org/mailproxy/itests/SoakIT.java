@@ -6,11 +6,9 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -179,7 +177,7 @@ public class SoakIT extends MailProxyTestSupport {
             expect(last(c.readUntil("a4 ")), "a4 OK");
             c.send("a5 LOGOUT");
             expect(last(c.readUntil("a5 ")), "a5 OK");
-            assertClosed(c);
+            assertPeerClosed(c);
         }
     }
 
@@ -206,7 +204,7 @@ public class SoakIT extends MailProxyTestSupport {
             }
             expect(c.readLine(), "+OK");
             expect(c.command("QUIT"), "+OK");
-            assertClosed(c);
+            assertPeerClosed(c);
         }
     }
 
@@ -242,7 +240,7 @@ public class SoakIT extends MailProxyTestSupport {
             expect(last(c.readSmtpReply()), "250 ");
             sent.put(id, message);
             expect(last(c.send("QUIT").readSmtpReply()), "221 ");
-            assertClosed(c);
+            assertPeerClosed(c);
         }
     }
 
@@ -319,26 +317,11 @@ public class SoakIT extends MailProxyTestSupport {
         c.close();
     }
 
-    private static void assertClosed(LineClient c) throws IOException {
-        try {
-            String line = c.readLine();
-            throw new AssertionError("still open after the goodbye: " + line);
-        } catch (EOFException | SocketException closed) {
-            // closed
-        }
-    }
 
     private static String plain(String user, String password) {
         return Base64.getEncoder().encodeToString(("\0" + user + "\0" + password).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static long openDescriptors() {
-        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     private static long heapAfterGc() throws InterruptedException {
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
@@ -352,8 +335,7 @@ public class SoakIT extends MailProxyTestSupport {
     }
 
     private static String mailLogText() throws IOException {
-        Path log = Path.of(System.getProperty("karaf.data"), "log", "mail.log");
-        return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        return Files.exists(mailLog()) ? Files.readString(mailLog(), StandardCharsets.UTF_8) : "";
     }
 
     private static String tail(String text) {
