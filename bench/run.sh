@@ -11,7 +11,9 @@
 #
 # Environment: DURATION (s per sessions run, default 10), CONCS (default "50 500"),
 # BULK_COUNT (messages per bulk run, default 20), BULK_CONC (default 4), IDLE_N (default 2000),
-# KEEP=1 keeps the temp dir (logs).
+# KEEP=1 keeps the temp dir (logs), HOLD=1 starts everything and waits (for profiling: the ports
+# and pids are printed and written to the temp dir's hold.txt), PHASES (default "sessions bulk
+# idle") and PROTOS (default "imap pop3 smtp") narrow the runs.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +24,9 @@ CONCS=${CONCS:-50 500}
 BULK_COUNT=${BULK_COUNT:-20}
 BULK_CONC=${BULK_CONC:-4}
 IDLE_N=${IDLE_N:-2000}
+PHASES=${PHASES:-sessions bulk idle}
+PROTOS=${PROTOS:-imap pop3 smtp}
+has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
 
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root (apt-get, Dovecot, Postfix)" >&2; exit 1; }
 ulimit -n 65536 2>/dev/null || true  # 20000 here (hard limit); enough for 2000 idle sessions
@@ -109,10 +114,25 @@ service pop3-login {
   client_limit = 5000
   process_min_avail = 2
 }
+# one imap/pop3 process per session is Dovecot's design, but reusing it (service_count = 0) spares
+# a fork+exec per login; the ceiling should be the proxies', not Dovecot's process spawning
+service imap {
+  service_count = 0
+  process_limit = 3000
+  process_min_avail = 16
+}
+service pop3 {
+  service_count = 0
+  process_limit = 3000
+  process_min_avail = 16
+}
 CONF
 dovecot -c "$W/dovecot/dovecot.conf" </dev/null >"$W/dovecot/log/start2.out" 2>&1
 wait_port "$B_IMAP" 5 && wait_port "$B_POP3" 5 || { cat "$W/dovecot/log/start2.out"; exit 1; }
 bash "$fixtures/postfix.sh" start "$W/postfix" "$B_SMTP" "$W/dovecot/run/auth-postfix"
+# 100 smtpd processes (Postfix's default) would refuse 500 concurrent clients for all three alike
+postconf -c "$W/postfix/etc" -e default_process_limit=1000
+postfix -c "$W/postfix/etc" reload >/dev/null 2>&1
 
 # the 5 MB message for the bulk runs, in bulk's INBOX
 javac -d "$W/classes" "$here/src/LoadGen.java"
@@ -215,6 +235,16 @@ MP_PGID=$!
 wait_port "$M_SMTP" 120 && wait_port "$M_IMAP" 5 && wait_port "$M_POP3" 5 || { tail -50 "$W/mailproxy.out"; exit 1; }
 echo "start_ms|mailproxy|$(( ($(date +%s%N) - t0) / 1000000 ))" >>"$RES"
 
+if [ "${HOLD:-0}" = 1 ]; then # profiling: keep everything up, print where it is, wait for Ctrl-C
+    {
+        echo "W=$W NGINX_PID=$NGINX_PID MP_PGID=$MP_PGID"
+        echo "direct: imap=$B_IMAP pop3=$B_POP3 smtp=$B_SMTP  auth=$AUTH"
+        echo "nginx: imap=$N_IMAP pop3=$N_POP3 smtp=$N_SMTP  mailproxy: imap=$M_IMAP pop3=$M_POP3 smtp=$M_SMTP"
+        echo "loadgen: java -cp $W/classes LoadGen sessions imap PORT 50 10 $USERLIST PID"
+    } | tee "$W/hold.txt" >&2
+    sleep infinity & wait $!
+fi
+
 # ---------------------------------------------------------------- 4. load
 port_of() { # TARGET PROTO
     case "$1:$2" in
@@ -227,11 +257,11 @@ pid_of() { case "$1" in nginx) echo "$NGINX_PID" ;; mailproxy) echo "$MP_PGID" ;
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
 echo "run.sh: warm-up (3 s per protocol and proxy)" >&2
-for t in nginx mailproxy; do for p in imap pop3 smtp; do
+for t in nginx mailproxy; do for p in $PROTOS; do
     "${LG[@]}" sessions "$p" "$(port_of $t $p)" 50 3 "$USERLIST" 0 >/dev/null
 done; done
 
-for p in imap pop3 smtp; do
+has "$PHASES" sessions && for p in $PROTOS; do
     for c in $CONCS; do
         for t in direct nginx mailproxy; do
             r=$("${LG[@]}" sessions "$p" "$(port_of $t $p)" "$c" "$DURATION" "$USERLIST" "$(pid_of $t)")
@@ -246,7 +276,7 @@ for p in imap pop3 smtp; do
     done
 done
 
-for p in imap pop3 smtp; do
+has "$PHASES" bulk && for p in $PROTOS; do
     for t in direct nginx mailproxy; do
         r=$("${LG[@]}" bulk "$p" "$(port_of $t $p)" "$BULK_CONC" "$BULK_COUNT" "bulk:bulkpw" "$(pid_of $t)")
         echo "run.sh: bulk $p $t: $r" >&2
@@ -256,7 +286,7 @@ for p in imap pop3 smtp; do
     done
 done
 
-for t in nginx mailproxy; do
+has "$PHASES" idle && for t in nginx mailproxy; do
     r=$("${LG[@]}" idle "$(port_of $t imap)" "$IDLE_N" 120 "$USERLIST" "$(pid_of $t)")
     echo "run.sh: idle $t: $r" >&2
     echo "idle IMAP sessions open|$t|$(field open "$r")" >>"$RES"

@@ -23,6 +23,7 @@ import org.apache.mina.transport.socket.nio.NioSession;
  *     thread of the client connection it serves (like the two connections of an nginx worker). The
  *     relay then pauses and resumes reads on the thread that runs them, and the session's lock is
  *     uncontended.</li>
+ * <li><b>No wake-up of a processor by its own thread</b> ({@link LoopProcessor}).</li>
  * <li><b>Read suspension from another thread is handed to the owning thread.</b> MINA applies
  *     {@code suspendRead()}/{@code resumeRead()} by a read-modify-write of the selection key's
  *     interest set from the calling thread, which can race with the owner thread's own OP_WRITE
@@ -44,7 +45,7 @@ final class IoThreadPool implements IoProcessor<NioSession> {
     /** The processor whose loop the current thread runs, if any. */
     private static final ThreadLocal<NioProcessor> RUNNING = new ThreadLocal<>();
 
-    private final NioProcessor[] processors;
+    private final LoopProcessor[] processors;
     private final ExecutorService threads;
     private final AtomicInteger next = new AtomicInteger();
     private volatile boolean disposing;
@@ -60,10 +61,10 @@ final class IoThreadPool implements IoProcessor<NioSession> {
             thread.setDaemon(true);
             return thread;
         });
-        processors = new NioProcessor[size];
+        processors = new LoopProcessor[size];
         for (int i = 0; i < size; i++) {
             ProcessorThread executor = new ProcessorThread();
-            processors[i] = new NioProcessor(executor);
+            processors[i] = new LoopProcessor(executor);
             executor.processor = processors[i];
         }
     }
@@ -162,15 +163,17 @@ final class IoThreadPool implements IoProcessor<NioSession> {
 
     /** Runs a processor's loop on a pool thread, remembering which processor the thread runs. */
     private final class ProcessorThread implements java.util.concurrent.Executor {
-        private volatile NioProcessor processor;
+        private volatile LoopProcessor processor;
 
         @Override
         public void execute(Runnable loop) {
             threads.execute(() -> {
                 RUNNING.set(processor);
+                processor.loopStarted();
                 try {
                     loop.run();
                 } finally {
+                    processor.loopEnded();
                     RUNNING.remove();
                 }
             });
