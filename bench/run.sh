@@ -11,6 +11,7 @@
 #
 # Environment: DURATION (s per sessions run, default 10), CONCS (default "50 500"),
 # BULK_COUNT (messages per bulk run, default 20), BULK_CONC (default 4), IDLE_N (default 2000),
+# WARMUP (s of sessions per protocol and proxy before measuring, default 20),
 # KEEP=1 keeps the temp dir (logs), HOLD=1 starts everything and waits (for profiling: the ports
 # and pids are printed and written to the temp dir's hold.txt), PHASES (default "sessions bulk
 # idle") and PROTOS (default "imap pop3 smtp") narrow the runs.
@@ -24,6 +25,7 @@ CONCS=${CONCS:-50 500}
 BULK_COUNT=${BULK_COUNT:-20}
 BULK_CONC=${BULK_CONC:-4}
 IDLE_N=${IDLE_N:-2000}
+WARMUP=${WARMUP:-20}
 PHASES=${PHASES:-sessions bulk idle}
 PROTOS=${PROTOS:-imap pop3 smtp}
 has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
@@ -50,9 +52,11 @@ RES=$W/results.txt
 MP_PGID=
 NGINX_PID=
 AUTH_PID=
+NULL_PID=
 
 cleanup() {
     set +e
+    [ -n "$NULL_PID" ] && kill "$NULL_PID" 2>/dev/null
     [ -n "$MP_PGID" ] && kill -TERM -- "-$MP_PGID" 2>/dev/null
     [ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null
     [ -n "$AUTH_PID" ] && kill -QUIT "$AUTH_PID" 2>/dev/null
@@ -256,13 +260,27 @@ port_of() { # TARGET PROTO
 pid_of() { case "$1" in nginx) echo "$NGINX_PID" ;; mailproxy) echo "$MP_PGID" ;; *) echo 0 ;; esac; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
-echo "run.sh: warm-up (3 s per protocol and proxy)" >&2
+# The JVM compiles its hot paths in the first seconds of load (that CPU would be counted in the
+# first runs); nginx gets the same warm-up.
+echo "run.sh: warm-up ($WARMUP s per protocol and proxy)" >&2
 for t in nginx mailproxy; do for p in $PROTOS; do
-    "${LG[@]}" sessions "$p" "$(port_of $t $p)" 50 3 "$USERLIST" 0 >/dev/null
+    "${LG[@]}" sessions "$p" "$(port_of $t $p)" 50 "$WARMUP" "$USERLIST" 0 >/dev/null
 done; done
+
+# The generator's ceiling: the same sessions against a server that does next to nothing
+# (LoadGen's Responder: imap NULL, pop3 NULL+1, smtp NULL+2).
+NULL=$(free_port); free_port >/dev/null; free_port >/dev/null
+while port_open $((NULL + 1)) || port_open $((NULL + 2)); do NULL=$(free_port); done
+"${LG[@]}" responder "$NULL" 7200 &
+NULL_PID=$!
+wait_port "$NULL" 5
+null_port() { case "$1" in imap) echo "$NULL" ;; pop3) echo $((NULL + 1)) ;; smtp) echo $((NULL + 2)) ;; esac; }
 
 has "$PHASES" sessions && for p in $PROTOS; do
     for c in $CONCS; do
+        r=$("${LG[@]}" sessions "$p" "$(null_port $p)" "$c" "$DURATION" "$USERLIST" 0)
+        echo "run.sh: $p c=$c null server: $r" >&2
+        echo "$p sessions/s c=$c, null server|direct|$(field rate "$r")" >>"$RES"
         for t in direct nginx mailproxy; do
             r=$("${LG[@]}" sessions "$p" "$(port_of $t $p)" "$c" "$DURATION" "$USERLIST" "$(pid_of $t)")
             echo "run.sh: $p c=$c $t: $r" >&2

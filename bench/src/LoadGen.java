@@ -5,6 +5,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   sessions PROTO PORT CONC SECONDS USERS CPU_PID      sessions/s, login p50/p99, CPU s per 1000
  *   bulk     PROTO PORT CONC COUNT   BULKUSER CPU_PID   MB/s of 5 MB messages, CPU s per GB
  *   idle     PORT N SECONDS USERS RSS_PID               RSS per idle authenticated IMAP session
+ *   responder PORT SECONDS                             a trivial IMAP/POP3/SMTP server (see Responder)
  *
  * PROTO is imap, pop3 or smtp; USERS is "user:pass,user:pass"; CPU_PID / RSS_PID is the root of a
  * process tree whose utime+stime (or VmRSS) is summed over the root and its descendants
@@ -42,6 +48,7 @@ public final class LoadGen {
             case "idle" -> idle(Integer.parseInt(a[1]), Integer.parseInt(a[2]), Integer.parseInt(a[3]),
                     users(a[4]), Integer.parseInt(a[5]));
             case "message" -> Files.write(Path.of(a[1]), bulkMessage());
+            case "responder" -> Responder.run(Integer.parseInt(a[1]), Integer.parseInt(a[2]));
             default -> throw new IllegalArgumentException(a[0]);
         }
     }
@@ -441,6 +448,116 @@ public final class LoadGen {
         @Override
         public void close() {
             try { s.close(); } catch (IOException e) { /* ignore */ }
+        }
+    }
+
+    // ---------------------------------------------------------------- the generator's ceiling
+
+    /**
+     * The load generator's own ceiling: a server that answers the sessions of {@link #session} with
+     * the least work possible (one thread, non-blocking, a canned reply per line, no
+     * authentication, nothing stored). Sessions/s against it show what the generator can drive
+     * when the server costs next to nothing, so that "direct", nginx and mailproxy figures well
+     * below it are the servers' and not the generator's.
+     */
+    static final class Responder {
+        /** Runs three listeners (imap PORT, pop3 PORT+1, smtp PORT+2) for SECONDS. */
+        static void run(int port, int seconds) throws IOException {
+            try (Selector sel = Selector.open()) {
+                String[] protos = {"imap", "pop3", "smtp"};
+                for (int i = 0; i < 3; i++) {
+                    ServerSocketChannel ss = ServerSocketChannel.open();
+                    ss.bind(new InetSocketAddress(HOST, port + i), 1024);
+                    ss.configureBlocking(false);
+                    ss.register(sel, SelectionKey.OP_ACCEPT, protos[i]);
+                }
+                long end = System.nanoTime() + seconds * 1_000_000_000L;
+                while (System.nanoTime() < end) {
+                    sel.select(1000);
+                    for (var it = sel.selectedKeys().iterator(); it.hasNext(); ) {
+                        SelectionKey k = it.next();
+                        it.remove();
+                        try {
+                            if (k.isAcceptable()) {
+                                SocketChannel c = ((ServerSocketChannel) k.channel()).accept();
+                                if (c == null) continue;
+                                c.configureBlocking(false);
+                                c.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                                Peer p = new Peer((String) k.attachment());
+                                c.register(sel, SelectionKey.OP_READ, p);
+                                c.write(ascii(p.greeting()));
+                            } else if (k.isReadable()) {
+                                SocketChannel c = (SocketChannel) k.channel();
+                                Peer p = (Peer) k.attachment();
+                                p.in.clear();
+                                if (c.read(p.in) < 0) { c.close(); continue; }
+                                p.in.flip();
+                                StringBuilder out = new StringBuilder();
+                                while (p.in.hasRemaining()) {
+                                    byte b = p.in.get();
+                                    if (b == '\n') { p.line(out); p.line.setLength(0); }
+                                    else if (b != '\r') p.line.append((char) b);
+                                }
+                                if (out.length() > 0) c.write(ascii(out.toString()));
+                                if (p.quit) c.close();
+                            }
+                        } catch (IOException e) {
+                            k.channel().close();
+                        }
+                    }
+                }
+            }
+        }
+
+        static ByteBuffer ascii(String s) {
+            return ByteBuffer.wrap(s.getBytes(StandardCharsets.US_ASCII));
+        }
+
+        static final class Peer {
+            final String proto;
+            final ByteBuffer in = ByteBuffer.allocate(65536);
+            final StringBuilder line = new StringBuilder();
+            boolean data;
+            boolean quit;
+
+            Peer(String proto) { this.proto = proto; }
+
+            String greeting() {
+                return switch (proto) {
+                    case "imap" -> "* OK ready\r\n";
+                    case "pop3" -> "+OK ready\r\n";
+                    default -> "220 responder ESMTP\r\n";
+                };
+            }
+
+            void line(StringBuilder out) {
+                String l = line.toString();
+                switch (proto) {
+                    case "imap" -> {
+                        String tag = l.contains(" ") ? l.substring(0, l.indexOf(' ')) : l;
+                        if (l.toUpperCase(Locale.ROOT).contains(" LOGOUT")) { out.append("* BYE\r\n"); quit = true; }
+                        out.append(tag).append(" OK done\r\n");
+                    }
+                    case "pop3" -> {
+                        out.append("+OK\r\n");
+                        quit = l.equalsIgnoreCase("QUIT");
+                    }
+                    default -> {
+                        if (data) {
+                            if (l.equals(".")) { data = false; out.append("250 2.0.0 queued\r\n"); }
+                            return;
+                        }
+                        String v = l.length() >= 4 ? l.substring(0, 4).toUpperCase(Locale.ROOT) : l;
+                        switch (v) {
+                            case "EHLO" -> out.append("250-responder\r\n250 AUTH PLAIN LOGIN\r\n");
+                            case "AUTH" -> out.append("235 2.7.0 ok\r\n");
+                            case "DATA" -> { data = true; out.append("354 go\r\n"); }
+                            case "QUIT" -> { quit = true; out.append("221 bye\r\n"); }
+                            default -> out.append("250 2.1.0 ok\r\n");
+                        }
+                    }
+                }
+            }
         }
     }
 }
