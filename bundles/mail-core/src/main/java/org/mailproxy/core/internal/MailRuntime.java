@@ -37,6 +37,7 @@ import org.mailproxy.core.tls.TlsConnections;
 import org.mailproxy.core.tls.TlsContextBuilder;
 import org.mailproxy.core.session.SessionLimits;
 import org.mailproxy.core.session.SessionManager;
+import org.mailproxy.core.spi.IoThreads;
 import org.mailproxy.core.spi.MailModule;
 import org.mailproxy.core.spi.MailProtocol;
 import org.mailproxy.core.admin.MailAdmin;
@@ -107,6 +108,7 @@ public final class MailRuntime {
     private volatile Map<String, ServerState> servers = Map.of();
     private ServiceRegistration<MailAdmin> adminRegistration;
     private ServiceRegistration<PaxAppender> appenderRegistration;
+    private ServiceRegistration<IoThreads> ioThreadsRegistration;
 
     @Activate
     void activate(BundleContext context) {
@@ -115,6 +117,7 @@ public final class MailRuntime {
         sessions.setConnectionInitializer(ConnectionInitializer.inOrder(new TlsConnections(),
                 new ProxyProtocolConnections()));
         listeners = new ListenerSet(sessions.ioProcessor(), sessions.clientHandler());
+        ioThreadsRegistration = context.registerService(IoThreads.class, sessions.ioThreads(), null);
         active = true;
         ErrorLogRouter router = new ErrorLogRouter();
         errorLogs = new ErrorLogs(configAdmin, Paths.get(Objects.requireNonNullElse(context.getProperty("karaf.base"), ".")),
@@ -152,6 +155,13 @@ public final class MailRuntime {
                 adminRegistration.unregister();
             } catch (IllegalStateException e) {
                 // the bundle is stopping and the framework has unregistered it already
+            }
+        }
+        if (ioThreadsRegistration != null) {
+            try {
+                ioThreadsRegistration.unregister(); // modules let go of the threads before they stop
+            } catch (IllegalStateException e) {
+                // unregistered already by the stopping framework
             }
         }
         fileSource.close();

@@ -42,6 +42,9 @@ final class IoThreadPool implements IoProcessor<NioSession> {
 
     private static final AttributeKey PROCESSOR = new AttributeKey(IoThreadPool.class, "processor");
 
+    /** Set on a new connection before it is added: put it on this processor (see {@link #current()}). */
+    static final AttributeKey ON_PROCESSOR = new AttributeKey(IoThreadPool.class, "onProcessor");
+
     /** The processor whose loop the current thread runs, if any. */
     private static final ThreadLocal<NioProcessor> RUNNING = new ThreadLocal<>();
 
@@ -150,7 +153,31 @@ final class IoThreadPool implements IoProcessor<NioSession> {
         return processor;
     }
 
+    /** The processor whose loop runs the calling thread, or null. */
+    static NioProcessor current() {
+        return RUNNING.get();
+    }
+
+    /** The number of the processor whose loop runs the calling thread, or -1. */
+    int currentIndex() {
+        NioProcessor running = RUNNING.get();
+        for (int i = 0; running != null && i < processors.length; i++) {
+            if (processors[i] == running) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    int size() {
+        return processors.length;
+    }
+
     private NioProcessor choose(NioSession session) {
+        NioProcessor pinned = (NioProcessor) session.removeAttribute(ON_PROCESSOR);
+        if (pinned != null) {
+            return pinned;
+        }
         IoSession peer = (IoSession) session.removeAttribute(SAME_THREAD_AS);
         if (peer != null) {
             NioProcessor processor = (NioProcessor) peer.getAttribute(PROCESSOR);

@@ -79,6 +79,11 @@ public final class SessionManager implements AutoCloseable {
         return ioThreads;
     }
 
+    /** The I/O threads for modules that open connections of their own (an OSGi service of the core). */
+    public org.mailproxy.core.spi.IoThreads ioThreads() {
+        return new SharedIoThreads(ioThreads);
+    }
+
     /** The handler to give to the ListenerSet; it expects {@link MailServer}s as server keys. */
     public IoHandler clientHandler() {
         return clientHandler;

@@ -17,10 +17,12 @@ import org.mailproxy.core.config.ServerConfig;
 import org.mailproxy.core.spi.AuthRequest;
 import org.mailproxy.core.spi.AuthResult;
 import org.mailproxy.core.spi.Authenticator;
+import org.mailproxy.core.spi.IoThreads;
 import org.mailproxy.core.spi.MailModule;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
 
 /**
  * nginx's {@code ngx_mail_auth_http_module} as a DS component: the {@code auth_http*} directives
@@ -42,8 +44,8 @@ import org.osgi.service.component.annotations.Deactivate;
  * </ul>
  *
  * <p>The component owns its transports (a MINA {@link org.apache.mina.transport.socket.nio.NioSocketConnector}
- * with a pool of kept-alive connections per auth_http address, and a small unix-socket thread
- * pool) and a timer thread, created on activation and released on deactivation; authentications
+ * on the core's I/O threads with a pool of kept-alive connections per auth_http address and
+ * thread, and a small unix-socket thread pool) and a timer thread, created on activation and released on deactivation; authentications
  * still under way then end with a temporary error, kept connections are closed.
  */
 @Component(service = {Authenticator.class, MailModule.class, AuthHttpMetrics.class})
@@ -69,6 +71,10 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
                     .defaultValue(Duration.ofSeconds(60)).build(),
             DirectiveSpec.builder(AUTH_HTTP_KEEPALIVE).context(Context.MAIL, Context.SERVER).flag()
                     .defaultValue(Boolean.TRUE).build());
+
+    /** The core's I/O threads, where the auth_http connections run (null in unit tests: threads of its own). */
+    @Reference
+    private IoThreads ioThreads;
 
     private final AuthLog log;
     private final KeepAlive.Limits keepAlive;
@@ -112,7 +118,7 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
     @Activate
     public synchronized void start() {
         if (running == null) {
-            running = new Running(counters, keepAlive);
+            running = new Running(ioThreads, counters, keepAlive);
         }
     }
 
@@ -201,7 +207,7 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
         private final Set<AuthExchange> exchanges = ConcurrentHashMap.newKeySet();
         private volatile boolean closed;
 
-        Running(Counters counters, KeepAlive.Limits keepAlive) {
+        Running(IoThreads ioThreads, Counters counters, KeepAlive.Limits keepAlive) {
             this.counters = counters;
             this.keepAlive = keepAlive;
             scheduler = new ScheduledThreadPoolExecutor(1, r -> {
@@ -210,7 +216,7 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
                 return t;
             });
             scheduler.setRemoveOnCancelPolicy(true);
-            tcp = new MinaTransport(scheduler, counters, keepAlive);
+            tcp = new MinaTransport(ioThreads, scheduler, counters, keepAlive);
             unix = new UnixTransport(counters);
         }
 

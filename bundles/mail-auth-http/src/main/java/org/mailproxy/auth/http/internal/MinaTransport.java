@@ -13,12 +13,20 @@ import org.apache.mina.core.future.WriteFuture;
 import org.apache.mina.core.service.IoHandlerAdapter;
 import org.apache.mina.core.session.AttributeKey;
 import org.apache.mina.core.session.IoSession;
+import org.apache.mina.core.session.IoSessionInitializer;
 import org.apache.mina.transport.socket.nio.NioSocketConnector;
+import org.mailproxy.core.spi.IoThreads;
 
 /**
- * TCP to the auth server through this module's own MINA {@link NioSocketConnector}. Nothing here
- * blocks; the connector's I/O threads feed the {@link Attempt}s, the module's timer expires idle
- * connections. No filters: the request is written as bytes and the response read as bytes.
+ * TCP to the auth server through a MINA {@link NioSocketConnector}. Nothing here blocks; the
+ * connector's I/O threads feed the {@link Attempt}s, the module's timer expires idle connections.
+ * No filters: the request is written as bytes and the response read as bytes.
+ *
+ * <p>In the proxy the connector runs on the core's I/O threads ({@link IoThreads}): a login's
+ * request goes out on a connection of the thread that handles the client, so the response is read,
+ * and the login goes on, on that thread, with no hand-off between threads (as an nginx worker
+ * handles the auth_http connection of its session). So kept connections are pooled per I/O thread
+ * and address. Without the core (unit tests) the module has a connector with threads of its own.
  *
  * <p>With {@code auth_http_keepalive off} every request has a new connection, closed after the
  * response headers, as nginx does. With {@code on} (the default) a response that allows it
@@ -37,18 +45,24 @@ final class MinaTransport implements Transport {
 
     private static final AttributeKey CONNECTION = new AttributeKey(MinaTransport.class, "connection");
 
+    private final IoThreads ioThreads;
     private final NioSocketConnector connector;
     private final ScheduledExecutorService scheduler;
     private final Counters counters;
     private final KeepAlive.Limits limits;
-    private final ConcurrentMap<InetSocketAddress, ConnectionPool<Connection>> pools = new ConcurrentHashMap<>();
+    /** By address, a pool per I/O thread (index {@code thread + 1}; 0 for any other thread). */
+    private final ConcurrentMap<InetSocketAddress, ConnectionPool<Connection>[]> pools = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    MinaTransport(ScheduledExecutorService scheduler, Counters counters, KeepAlive.Limits limits) {
+    /**
+     * @param ioThreads the core's I/O threads, or null for a connector with two threads of its own
+     */
+    MinaTransport(IoThreads ioThreads, ScheduledExecutorService scheduler, Counters counters, KeepAlive.Limits limits) {
+        this.ioThreads = ioThreads;
         this.scheduler = scheduler;
         this.counters = counters;
         this.limits = limits;
-        connector = new NioSocketConnector(2);
+        connector = ioThreads == null ? new NioSocketConnector(2) : ioThreads.newConnector();
         // auth_http_timeout is enforced by each Attempt for the whole exchange, connect included
         connector.setConnectTimeoutMillis(Integer.MAX_VALUE);
         connector.getSessionConfig().setTcpNoDelay(true);
@@ -61,8 +75,8 @@ final class MinaTransport implements Transport {
             connect(attempt, null);
             return;
         }
-        ConnectionPool<Connection> pool = pools.computeIfAbsent(attempt.url().address(),
-                a -> new ConnectionPool<>(limits.maxIdle(), counters.idleConnections));
+        ConnectionPool<Connection> pool = pools.computeIfAbsent(attempt.url().address(), a -> newPools())
+                [ioThreads == null ? 0 : ioThreads.current() + 1];
         for (Connection c = pool.poll(); c != null; c = pool.poll()) {
             if (c.reuse(attempt)) {
                 return;
@@ -71,12 +85,26 @@ final class MinaTransport implements Transport {
         connect(attempt, pool);
     }
 
-    /** A new connection for the attempt; kept afterwards in the pool when there is one. */
+    @SuppressWarnings("unchecked")
+    private ConnectionPool<Connection>[] newPools() {
+        ConnectionPool<Connection>[] perThread = new ConnectionPool[ioThreads == null ? 1 : ioThreads.count() + 1];
+        for (int i = 0; i < perThread.length; i++) {
+            perThread[i] = new ConnectionPool<>(limits.maxIdle(), counters.idleConnections);
+        }
+        return perThread;
+    }
+
+    /**
+     * A new connection for the attempt; kept afterwards in the pool when there is one. It runs on
+     * the calling I/O thread, whose pool that is.
+     */
     private void connect(Attempt attempt, ConnectionPool<Connection> pool) {
         ConnectFuture future;
         try {
-            future = connector.connect(attempt.url().address(),
-                    (session, f) -> session.setAttribute(CONNECTION, new Connection(session, pool, attempt)));
+            IoSessionInitializer<ConnectFuture> init =
+                    (session, f) -> session.setAttribute(CONNECTION, new Connection(session, pool, attempt));
+            future = ioThreads == null ? connector.connect(attempt.url().address(), init)
+                    : ioThreads.connect(connector, attempt.url().address(), init);
         } catch (RuntimeException e) {
             attempt.connectFailed(e);
             return;
@@ -96,9 +124,11 @@ final class MinaTransport implements Transport {
     @Override
     public void close() {
         closed = true;
-        for (ConnectionPool<Connection> pool : pools.values()) {
-            for (Connection c : pool.close()) {
-                c.close();
+        for (ConnectionPool<Connection>[] perThread : pools.values()) {
+            for (ConnectionPool<Connection> pool : perThread) {
+                for (Connection c : pool.close()) {
+                    c.close();
+                }
             }
         }
         connector.dispose(true);
