@@ -95,6 +95,9 @@ public abstract class MailProxyTestSupport {
     /** The test configuration template, a class path resource. */
     public static final String TEST_CONFIG = "/org/mailproxy/itests/mail-itest.conf";
 
+    /** System property (inside Karaf): path of features/src/main/feature/feature.xml. */
+    public static final String FEATURES_FILE_PROPERTY = "mailproxy.itest.features";
+
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     @Inject
@@ -172,6 +175,9 @@ public abstract class MailProxyTestSupport {
             options.add(editConfigurationFilePut("etc/system.properties",
                 PORT_PROPERTY_PREFIX + port.getKey(), port.getValue().toString()));
         }
+        // The features file of the source tree, for FeaturesIT to compare the running Karaf with.
+        options.add(editConfigurationFilePut("etc/system.properties", FEATURES_FILE_PROPERTY,
+            new File("../features/src/main/feature/feature.xml").getAbsolutePath()));
         if (MailBackends.enabled()) {
             options.add(editConfigurationFilePut("etc/system.properties",
                 MailBackends.DIR_PROPERTY, MailBackends.start().dir().toString()));
