@@ -294,6 +294,21 @@ public abstract class MailProxyTestSupport {
         return Path.of(System.getProperty("karaf.data"), "log", "mail.log");
     }
 
+    /** The size of {@link #mailLog()} now: pass it to {@link #mailLogSince(long)}. */
+    protected static long mailLogMark() throws IOException {
+        return Files.exists(mailLog()) ? Files.size(mailLog()) : 0;
+    }
+
+    /** What {@link #mailLog()} got after {@code mark} (from {@link #mailLogMark()}). */
+    protected static String mailLogSince(long mark) throws IOException {
+        if (!Files.exists(mailLog())) {
+            return "";
+        }
+        byte[] all = Files.readAllBytes(mailLog());
+        int from = (int) Math.min(mark, all.length);
+        return new String(all, from, all.length - from, StandardCharsets.UTF_8);
+    }
+
     /** The file descriptors this JVM (Karaf, when called from a test method) has open now. */
     protected static long openDescriptors() {
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {
