@@ -341,19 +341,6 @@ public class BackendTlsIT extends MailProxyTestSupport {
     }
 
 
-    private static long mailLogMark() throws IOException {
-        return Files.exists(mailLog()) ? Files.size(mailLog()) : 0;
-    }
-
-    private static String mailLogSince(long mark) throws IOException {
-        if (!Files.exists(mailLog())) {
-            return "";
-        }
-        byte[] all = Files.readAllBytes(mailLog());
-        int from = (int) Math.min(mark, all.length);
-        return new String(all, from, all.length - from, StandardCharsets.UTF_8);
-    }
-
     /** The mail.log lines after the mark with the fragment, once there are {@code count} (or after 10 s). */
     private static List<String> awaitMailLog(long mark, String fragment, int count) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -1,7 +1,10 @@
 package org.mailproxy.itests;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.mailproxy.itests.RuntimeModularityIT.await;
 
@@ -10,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +40,9 @@ import org.osgi.service.cm.ConfigurationAdmin;
  *     configuration (its CAPABILITY), relaying sessions go on, the unchanged listener stays bound
  *     (it is neither closed nor bound again), a removed server's listener closes while the session
  *     accepted on it goes on relaying;</li>
+ * <li>etc/mail.conf is the configuration {@code org.mailproxy.mail} and factory configurations of
+ *     {@code org.mailproxy.server}; an edit that removes a server deletes its configuration, while a
+ *     server an operator created in Config Admin stays;</li>
  * <li>auth_http_timeout hits are counted per server, in mail:stats and in the Server MBean (read
  *     through Karaf's real JMX connector), and the auth_http connection counters show kept-alive
  *     connections reused.</li>
@@ -113,6 +120,121 @@ public class LiveReconfigurationIT extends MailProxyTestSupport {
             Files.writeString(conf, original, StandardCharsets.UTF_8);
             await("original capabilities back", () -> !capabilities(imapPort).contains(NEW_CAPABILITY));
         }
+    }
+
+    // ------------------------------------------------------------------ etc/mail.conf in Config Admin
+
+    private static final String MAIL_PID = "org.mailproxy.mail";
+    private static final String SERVER_FACTORY_PID = "org.mailproxy.server";
+
+    /**
+     * etc/mail.conf as Config Admin holds it: the mail block's own directives in {@value #MAIL_PID},
+     * each server block a factory configuration of {@value #SERVER_FACTORY_PID} named after its first
+     * listen address, every directive a String[] of its occurrences with their file:line beside it.
+     */
+    @Test
+    public void mailConfIsConfigAdminConfigurations() throws Exception {
+        Path conf = Path.of(System.getProperty("mailproxy.conf")).toAbsolutePath();
+        List<String> lines = Files.readAllLines(conf, StandardCharsets.UTF_8);
+
+        Dictionary<String, Object> mail = configAdmin.getConfiguration(MAIL_PID, null).getProperties();
+        assertNotNull(MAIL_PID + " has no properties", mail);
+        assertArrayEquals(new String[] {"mail.test.example"}, (String[]) mail.get("server_name"));
+        assertArrayEquals(new String[] {"127.0.0.1:" + port("auth_http") + "/auth"}, (String[]) mail.get("auth_http"));
+        assertArrayEquals(new String[] {"IMAP4rev1 UIDPLUS IDLE LITERAL+ QUOTA"}, (String[]) mail.get("imap_capabilities"));
+        assertArrayEquals(new String[] {"\"SIZE 10485760\" ENHANCEDSTATUSCODES 8BITMIME DSN"},
+                (String[]) mail.get("smtp_capabilities"));
+        assertArrayEquals(new String[] {"off"}, (String[]) mail.get("xclient"));
+        assertArrayEquals(new String[] {conf + ":" + lineOf(lines, "xclient ")}, (String[]) mail.get("mailproxy.at.xclient"));
+        assertEquals("mail.conf", mail.get("mailproxy.source"));
+        assertEquals(conf + ":" + lineOf(lines, "mail {"), mail.get("mailproxy.block"));
+        assertNull("server blocks are configurations of their own", mail.get("server"));
+
+        Map<String, Dictionary<String, Object>> servers = fileServers();
+        Map<String, String> protocols = Map.of("smtp", "smtp", "pop3", "pop3", "imap", "imap", "submission", "smtp");
+        assertEquals("one configuration per server block: " + servers.keySet(), protocols.size(), servers.size());
+        for (Map.Entry<String, String> entry : protocols.entrySet()) {
+            String listen = "127.0.0.1:" + port(entry.getKey());
+            String pid = SERVER_FACTORY_PID + "~127.0.0.1_" + port(entry.getKey());
+            Dictionary<String, Object> server = servers.get(pid);
+            assertNotNull("no configuration " + pid + " in " + servers.keySet(), server);
+            assertEquals(SERVER_FACTORY_PID, server.get("service.factoryPid"));
+            assertArrayEquals(new String[] {listen}, (String[]) server.get("listen"));
+            assertArrayEquals(new String[] {entry.getValue()}, (String[]) server.get("protocol"));
+            assertArrayEquals(new String[] {conf + ":" + lineOf(lines, "listen   " + listen + ";")},
+                    (String[]) server.get("mailproxy.at.listen"));
+        }
+        assertArrayEquals(new String[] {"on"},
+                (String[]) servers.get(SERVER_FACTORY_PID + "~127.0.0.1_" + port("pop3")).get("proxy_pass_error_message"));
+        assertNull(servers.get(SERVER_FACTORY_PID + "~127.0.0.1_" + port("imap")).get("proxy_pass_error_message"));
+    }
+
+    /**
+     * A server removed from etc/mail.conf loses its configuration; a server an operator created
+     * in Config Admin directly (as config:edit does) is not the file's and stays, and keeps listening.
+     */
+    @Test
+    public void mailConfEditDeletesItsRemovedServerButNotAnOperatorsServer() throws Exception {
+        Path conf = Path.of(System.getProperty("mailproxy.conf"));
+        String original = Files.readString(conf, StandardCharsets.UTF_8);
+        int operatorPort = freePort();
+        extra = configAdmin.getFactoryConfiguration(SERVER_FACTORY_PID, "itest-operator-" + System.nanoTime(), "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("listen", "127.0.0.1:" + operatorPort);
+        props.put("protocol", "imap");
+        extra.update(props);
+        await("the operator's server listens on " + operatorPort, () -> accepts(operatorPort));
+
+        int filePort = freePort();
+        String filePid = SERVER_FACTORY_PID + "~127.0.0.1_" + filePort;
+        int end = original.lastIndexOf('}');
+        try {
+            Files.writeString(conf, original.substring(0, end) + "    server {\n        listen   127.0.0.1:" + filePort
+                    + ";\n        protocol pop3;\n    }\n" + original.substring(end), StandardCharsets.UTF_8);
+            await("configuration " + filePid + " written from mail.conf", () -> fileServers().containsKey(filePid));
+            await("the file's new server listens on " + filePort, () -> accepts(filePort));
+            assertArrayEquals(new String[] {"pop3"}, (String[]) fileServers().get(filePid).get("protocol"));
+
+            Files.writeString(conf, original, StandardCharsets.UTF_8);
+            await("configuration " + filePid + " deleted", () -> configAdmin.listConfigurations(
+                    "(service.pid=" + filePid + ")") == null);
+            await("the removed server's listener on " + filePort + " closed", () -> !accepts(filePort));
+
+            Configuration[] operators = configAdmin.listConfigurations("(service.pid=" + extra.getPid() + ")");
+            assertNotNull("the operator's configuration " + extra.getPid() + " was deleted by the file edit", operators);
+            assertEquals("127.0.0.1:" + operatorPort, operators[0].getProperties().get("listen"));
+            assertNull("not marked as the file's", operators[0].getProperties().get("mailproxy.source"));
+            assertTrue("the operator's server still listens on " + operatorPort, accepts(operatorPort));
+            assertEquals("the file's four servers are back", 4, fileServers().size());
+        } finally {
+            Files.writeString(conf, original, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The server configurations written from etc/mail.conf, by PID. */
+    private Map<String, Dictionary<String, Object>> fileServers() throws Exception {
+        Map<String, Dictionary<String, Object>> servers = new java.util.TreeMap<>();
+        Configuration[] configurations = configAdmin.listConfigurations(
+                "(&(service.factoryPid=" + SERVER_FACTORY_PID + ")(mailproxy.source=mail.conf))");
+        if (configurations != null) {
+            for (Configuration c : configurations) {
+                servers.put(c.getPid(), c.getProperties());
+            }
+        }
+        return servers;
+    }
+
+    /** The 1-based number of the line of {@code lines} that contains {@code text}; fails unless exactly one does. */
+    private static int lineOf(List<String> lines, String text) {
+        int found = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(text)) {
+                assertEquals("more than one line has " + text, 0, found);
+                found = i + 1;
+            }
+        }
+        assertTrue("no line has " + text, found > 0);
+        return found;
     }
 
     /** The CAPABILITY line a new connection gets. */

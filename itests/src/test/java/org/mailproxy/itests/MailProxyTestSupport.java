@@ -95,6 +95,9 @@ public abstract class MailProxyTestSupport {
     /** The test configuration template, a class path resource. */
     public static final String TEST_CONFIG = "/org/mailproxy/itests/mail-itest.conf";
 
+    /** System property (inside Karaf): path of features/src/main/feature/feature.xml. */
+    public static final String FEATURES_FILE_PROPERTY = "mailproxy.itest.features";
+
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     @Inject
@@ -172,6 +175,9 @@ public abstract class MailProxyTestSupport {
             options.add(editConfigurationFilePut("etc/system.properties",
                 PORT_PROPERTY_PREFIX + port.getKey(), port.getValue().toString()));
         }
+        // The features file of the source tree, for FeaturesIT to compare the running Karaf with.
+        options.add(editConfigurationFilePut("etc/system.properties", FEATURES_FILE_PROPERTY,
+            new File("../features/src/main/feature/feature.xml").getAbsolutePath()));
         if (MailBackends.enabled()) {
             options.add(editConfigurationFilePut("etc/system.properties",
                 MailBackends.DIR_PROPERTY, MailBackends.start().dir().toString()));
@@ -286,6 +292,21 @@ public abstract class MailProxyTestSupport {
     /** The error_log of mail-itest.conf (inside Karaf, where karaf.data is set). */
     protected static Path mailLog() {
         return Path.of(System.getProperty("karaf.data"), "log", "mail.log");
+    }
+
+    /** The size of {@link #mailLog()} now: pass it to {@link #mailLogSince(long)}. */
+    protected static long mailLogMark() throws IOException {
+        return Files.exists(mailLog()) ? Files.size(mailLog()) : 0;
+    }
+
+    /** What {@link #mailLog()} got after {@code mark} (from {@link #mailLogMark()}). */
+    protected static String mailLogSince(long mark) throws IOException {
+        if (!Files.exists(mailLog())) {
+            return "";
+        }
+        byte[] all = Files.readAllBytes(mailLog());
+        int from = (int) Math.min(mark, all.length);
+        return new String(all, from, all.length - from, StandardCharsets.UTF_8);
     }
 
     /** The file descriptors this JVM (Karaf, when called from a test method) has open now. */

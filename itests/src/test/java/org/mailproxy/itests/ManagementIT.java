@@ -214,6 +214,71 @@ public class ManagementIT extends MailProxyTestSupport {
     }
 
     /** The first line holding every text; fails when none does. */
+    /**
+     * The ssh console of the distribution (boot feature ssh; MailProxyTestSupport moves sshPort to
+     * a free port), logged into with a real SSH client as the distribution's user karaf/karaf:
+     * mail:servers lists every server of etc/mail.conf as active, and a wrong password is refused.
+     */
+    @Test
+    public void sshConsoleListsTheConfiguredServers() throws Exception {
+        String servers = sshCommand("karaf", "karaf", "mail:servers");
+        System.out.println(servers);
+        Map<String, String> protocols = Map.of("smtp", "smtp", "pop3", "pop3", "imap", "imap", "submission", "smtp");
+        for (Map.Entry<String, String> server : protocols.entrySet()) {
+            int port = port(server.getKey());
+            assertLine(servers, "127.0.0.1_" + port, server.getValue(), "127.0.0.1:" + port, "active");
+        }
+        try {
+            sshCommand("karaf", "not-the-password", "mail:servers");
+            fail("ssh login with a wrong password succeeded");
+        } catch (org.apache.sshd.common.SshException refused) {
+            // authentication failed
+        }
+    }
+
+    /** Runs {@code command} in Karaf's ssh console (an exec channel) and returns its output. */
+    private String sshCommand(String user, String password, String command) throws Exception {
+        org.apache.sshd.client.SshClient client = org.apache.sshd.client.SshClient.setUpDefaultClient();
+        client.setServerKeyVerifier(org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier.INSTANCE);
+        client.start();
+        try {
+            org.apache.sshd.client.session.ClientSession session = connectSsh(client, user);
+            try {
+                session.addPasswordIdentity(password);
+                session.auth().verify(DEFAULT_TIMEOUT);
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                try (org.apache.sshd.client.channel.ChannelExec exec = session.createExecChannel(command)) {
+                    exec.setOut(out);
+                    exec.setErr(out);
+                    exec.open().verify(DEFAULT_TIMEOUT);
+                    exec.waitFor(java.util.EnumSet.of(org.apache.sshd.client.channel.ClientChannelEvent.CLOSED),
+                            DEFAULT_TIMEOUT);
+                }
+                return out.toString(StandardCharsets.UTF_8);
+            } finally {
+                session.close();
+            }
+        } finally {
+            client.stop();
+        }
+    }
+
+    /** A session to Karaf's sshd at 127.0.0.1, which may start a little after the tests. */
+    private org.apache.sshd.client.session.ClientSession connectSsh(org.apache.sshd.client.SshClient client, String user)
+            throws Exception {
+        long end = System.nanoTime() + DEFAULT_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                return client.connect(user, "127.0.0.1", port("ssh")).verify(DEFAULT_TIMEOUT).getSession();
+            } catch (IOException e) {
+                if (System.nanoTime() > end) {
+                    throw new AssertionError("no ssh server on 127.0.0.1:" + port("ssh"), e);
+                }
+                Thread.sleep(500);
+            }
+        }
+    }
+
     private static String assertLine(String output, String... texts) {
         for (String line : output.split("\n")) {
             boolean all = true;

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.concurrent.Callable;
 import javax.inject.Inject;
 import org.apache.karaf.jaas.boot.principal.RolePrincipal;
@@ -132,9 +133,15 @@ public class RuntimeModularityIT extends MailProxyTestSupport {
         boolean switchedOff = false;
         try (ProxiedLogin relaying = ProxiedLogin.login(protocol, port, MailBackends.ALICE, MailBackends.ALICE_PASSWORD);
              LineClient greeted = ProxiedLogin.greeted(protocol, port)) {
+            long logMark = mailLogMark();
             off.run();
             switchedOff = true;
             await(protocol + " listener on " + port + " closed", () -> !accepts(port));
+            // the server is reported inactive, in nginx's manner: what, where defined, and why
+            Pattern inactive = Pattern.compile("\\[warn\\].*server " + protocol + " 127\\.0\\.0\\.1:" + port
+                    + " in \\S+/mail\\.conf:\\d+ is inactive: protocol module \"" + protocol + "\" is not active");
+            await("mail.log reports the " + protocol + " server on " + port + " inactive",
+                    () -> inactive.matcher(mailLogSince(logMark)).find());
             for (String other : BUNDLES.keySet()) {
                 if (!other.equals(protocol)) {
                     try (LineClient c = ProxiedLogin.greeted(other, port(other))) {

@@ -183,6 +183,16 @@ public final class MailSession {
         return connection;
     }
 
+    /** The MINA connection to the backend, or null before it is open and after it closed (for tests). */
+    IoSession backendConnection() {
+        lock.lock();
+        try {
+            return backend;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- what the console shows
 
     /**

@@ -14,9 +14,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.session.IoSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -129,6 +131,53 @@ class RelayTest {
 
                 new DataInputStream(client.in()).readFully(received, have, total - have);
                 assertArrayEquals(down, received);
+            }
+            backend.awaitScript();
+        }
+    }
+
+    /** The mirror of the test above: a fast client, a backend that does not read for a while. */
+    @Test
+    void backPressureBoundsWhatIsQueuedForASlowBackend() throws Exception {
+        int total = 16 << 20;
+        byte[] up = random(total, 6);
+        CountDownLatch startReading = new CountDownLatch(1);
+        CompletableFuture<byte[]> backendGot = new CompletableFuture<>();
+        try (TestBackend backend = TestBackend.start(socket -> {
+            assertTrue(startReading.await(30, TimeUnit.SECONDS), "released by the test");
+            backendGot.complete(readExactly(socket.getInputStream(), total));
+        })) {
+            relayTo(backend, Duration.ofHours(24));
+            try (TestClient client = TestClient.connect("127.0.0.1", port)) {
+                MailSession session = awaitRelay();
+                IoSession toBackend = TestBackend.proxyConnection(session);
+                assertTrue(toBackend != null, "the relay has a backend connection");
+                Thread writer = writeAsync(client.out(), up); // as fast as the proxy takes it
+
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (toBackend.getScheduledWriteBytes() <= PROXY_BUFFER && System.nanoTime() < end) {
+                    Thread.sleep(1);
+                }
+                long maxQueued = 0;
+                long readBefore = session.ioSession().getReadBytes();
+                end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1000);
+                while (System.nanoTime() < end) {
+                    maxQueued = Math.max(maxQueued, toBackend.getScheduledWriteBytes());
+                    Thread.sleep(1);
+                }
+                long readAfter = session.ioSession().getReadBytes();
+
+                assertTrue(maxQueued > PROXY_BUFFER / 2, "the relay paused with a full queue: " + maxQueued);
+                assertTrue(maxQueued <= 2L * PROXY_BUFFER,
+                        "at most proxy_buffer plus one proxy_buffer-sized read queued, was " + maxQueued);
+                assertEquals(readBefore, readAfter, "the client is not read while the backend's queue is full");
+                assertTrue(readAfter < total, "the client is held back, " + readAfter + " bytes read of " + total);
+                assertTrue(writer.isAlive(), "the client's writes block");
+
+                startReading.countDown();
+                assertArrayEquals(up, backendGot.get(30, TimeUnit.SECONDS));
+                writer.join(10_000);
+                assertEquals(total, session.bytesFromClient());
             }
             backend.awaitScript();
         }

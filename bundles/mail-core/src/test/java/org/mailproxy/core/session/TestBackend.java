@@ -51,6 +51,11 @@ public final class TestBackend implements Closeable {
         return new TestBackend(script);
     }
 
+    /** The proxy's MINA connection to the backend of {@code session} (its write queue), or null. */
+    public static org.apache.mina.core.session.IoSession proxyConnection(MailSession session) {
+        return session.backendConnection();
+    }
+
     public int port() {
         return server.getLocalPort();
     }
