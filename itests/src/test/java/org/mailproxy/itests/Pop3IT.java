@@ -244,6 +244,27 @@ public class Pop3IT extends MailProxyTestSupport {
         }
     }
 
+    /** A correct password that Dovecot refuses itself (passdb nologin), with its own text. */
+    @Test
+    public void dovecotRefusingACorrectPasswordWithItsOwnText() throws Exception {
+        auth.user(MailBackends.LOCKED, MailBackends.LOCKED_PASSWORD);
+        try (LineClient c = greeted(port("pop3"))) {
+            c.command("USER " + MailBackends.LOCKED);
+            assertEquals("proxy_pass_error_message on", "-ERR [AUTH] " + MailBackends.LOCKED_REASON,
+                    c.command("PASS " + MailBackends.LOCKED_PASSWORD));
+            assertClosed(c);
+        }
+        try (LineClient c = greeted(plainPort)) {
+            c.command("USER " + MailBackends.LOCKED);
+            assertEquals("proxy_pass_error_message off", "-ERR internal server error",
+                    c.command("PASS " + MailBackends.LOCKED_PASSWORD));
+            assertClosed(c);
+        }
+        for (AuthHttpServer.Request r : auth.awaitRequests(2, WAIT)) {
+            assertEquals("the auth server let the password through", MailBackends.LOCKED_PASSWORD, r.pass());
+        }
+    }
+
     // ---------------------------------------------------------------- after login, limits
 
     @Test
