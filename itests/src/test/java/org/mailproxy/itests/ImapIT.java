@@ -252,6 +252,24 @@ public class ImapIT extends MailProxyTestSupport {
         }
     }
 
+    /** A correct password that Dovecot refuses itself (passdb nologin), with its own text. */
+    @Test
+    public void backendRefusingACorrectPasswordWithItsOwnText() throws Exception {
+        auth.user(MailBackends.LOCKED, MailBackends.LOCKED_PASSWORD);
+        try (Client c = client(port("imap"))) {
+            c.line("a1 LOGIN " + MailBackends.LOCKED + " " + MailBackends.LOCKED_PASSWORD);
+            assertEquals("proxy_pass_error_message off", "* BAD internal server error", c.readLine());
+            assertTrue(c.closedByPeer());
+        }
+        try (Client c = client(extraPort)) {
+            c.line("a1 LOGIN " + MailBackends.LOCKED + " " + MailBackends.LOCKED_PASSWORD);
+            assertEquals("proxy_pass_error_message on", "a1 NO [CONTACTADMIN] " + MailBackends.LOCKED_REASON,
+                    c.readLine());
+            assertTrue(c.closedByPeer());
+        }
+        assertEquals(MailBackends.LOCKED_PASSWORD, last().pass());
+    }
+
     // ---------------------------------------------------------------- AUTHENTICATE
 
     @Test

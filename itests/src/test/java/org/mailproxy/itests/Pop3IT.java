@@ -26,6 +26,7 @@ import org.junit.Test;
 import org.mailproxy.itests.fixtures.AuthHttpServer;
 import org.mailproxy.itests.fixtures.LineClient;
 import org.mailproxy.itests.fixtures.MailBackends;
+import org.mailproxy.itests.fixtures.OpensslCerts;
 import org.osgi.framework.Bundle;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -52,6 +53,7 @@ public class Pop3IT extends MailProxyTestSupport {
     private AuthHttpServer auth;
     private Configuration plainServer;
     private Configuration timeoutServer;
+    private Configuration everyMethodServer;
     private int plainPort;
     private int timeoutPort;
 
@@ -70,7 +72,7 @@ public class Pop3IT extends MailProxyTestSupport {
 
     @After
     public void tearDown() throws Exception {
-        for (Configuration c : new Configuration[] {plainServer, timeoutServer}) {
+        for (Configuration c : new Configuration[] {plainServer, timeoutServer, everyMethodServer}) {
             if (c != null) {
                 c.delete();
             }
@@ -80,14 +82,35 @@ public class Pop3IT extends MailProxyTestSupport {
         }
     }
 
-    private Configuration server(String alias, int port, String directive, String value) throws IOException {
+    private Configuration server(String alias, int port, String... directives) throws IOException {
         Configuration c = configAdmin.getFactoryConfiguration("org.mailproxy.server", alias, "?");
         Hashtable<String, Object> props = new Hashtable<>();
         props.put("listen", "127.0.0.1:" + port);
         props.put("protocol", "pop3");
-        props.put(directive, value);
+        for (int i = 0; i < directives.length; i += 2) {
+            props.put(directives[i], directives[i + 1]);
+        }
         c.update(props);
         return c;
+    }
+
+    /**
+     * A server with every method, STLS with the test certificate and client certificates checked
+     * against {@link OpensslCerts}'s client certificate ({@code ssl_verify_client optional}); the
+     * auth server answers as {@link AuthHttpServer#externalAndOauth}. Deleted in {@link #tearDown}.
+     */
+    private int everyMethodServer() throws Exception {
+        int port = freePort();
+        everyMethodServer = server("itest-pop3-every-method", port,
+                "pop3_auth", "plain apop cram-md5 external xoauth2 oauthbearer",
+                "starttls", "on",
+                "ssl_certificate", OpensslCerts.path("server.pem"),
+                "ssl_certificate_key", OpensslCerts.path("server.key"),
+                "ssl_verify_client", "optional",
+                "ssl_client_certificate", OpensslCerts.path("client.pem"));
+        awaitTrue("pop3 port " + port + " accepts", () -> accepts(port));
+        auth.handler(auth::externalAndOauth);
+        return port;
     }
 
     // ---------------------------------------------------------------- before login
@@ -201,6 +224,100 @@ public class Pop3IT extends MailProxyTestSupport {
         assertEquals(1, auth.requests().size());
     }
 
+    @Test
+    public void externalAfterStlsWithAClientCertificate() throws Exception {
+        int port = everyMethodServer();
+        try (LineClient c = greeted(port)) {
+            assertEquals("+OK", c.command("STLS"));
+            c.startTls(OpensslCerts.clientContext(true), "localhost");
+            assertEquals("nginx's pop3_username prompt", "+ VXNlcm5hbWU6", c.command("AUTH EXTERNAL"));
+            assertEquals("+OK Logged in.", c.command(b64(OpensslCerts.CLIENT_NAME)));
+            assertTrue(c.command("STAT").startsWith("+OK "));
+            assertEquals("+OK Logging out.", c.command("QUIT"));
+        }
+        AuthHttpServer.Request r = auth.awaitRequest(WAIT);
+        assertEquals("external", r.method());
+        assertEquals("bob", r.user());
+        assertEquals("SUCCESS", r.header("Auth-SSL-Verify"));
+        auth.clearRequests();
+        // the same with the initial response, and without a certificate: refused, and closed (no Auth-Wait)
+        try (LineClient c = greeted(port)) {
+            assertEquals("+OK", c.command("STLS"));
+            c.startTls(OpensslCerts.clientContext(true), "localhost");
+            assertEquals("+OK Logged in.", c.command("AUTH EXTERNAL " + b64("bob")));
+        }
+        try (LineClient c = greeted(port)) {
+            assertEquals("+OK", c.command("STLS"));
+            c.startTls(OpensslCerts.clientContext(false), "localhost");
+            assertEquals("-ERR Invalid login or password", c.command("AUTH EXTERNAL " + b64("bob")));
+            assertClosed(c);
+        }
+        List<AuthHttpServer.Request> requests = auth.awaitRequests(2, WAIT);
+        assertEquals("external", requests.get(1).method());
+        assertEquals("NONE", requests.get(1).header("Auth-SSL-Verify"));
+    }
+
+    @Test
+    public void xoauth2AndOauthbearerWithAndWithoutInitialResponse() throws Exception {
+        int port = everyMethodServer();
+        try (LineClient c = greeted(port)) {
+            assertEquals("+OK Logged in.",
+                    c.command("AUTH XOAUTH2 " + b64("user=alice\001auth=Bearer token-alice\001\001")));
+            assertTrue(c.command("STAT").startsWith("+OK "));
+        }
+        try (LineClient c = greeted(port)) {
+            assertEquals("+ ", c.command("AUTH XOAUTH2"));
+            assertEquals("+OK Logged in.", c.command(b64("user=bob\001auth=Bearer token-bob\001\001")));
+        }
+        try (LineClient c = greeted(port)) {
+            assertEquals("+OK Logged in.",
+                    c.command("AUTH OAUTHBEARER " + b64("n,a=carol,\001auth=Bearer token-carol\001\001")));
+        }
+        try (LineClient c = greeted(port)) {
+            assertEquals("+ ", c.command("AUTH OAUTHBEARER"));
+            assertEquals("+OK Logged in.", c.command(b64("n,a=alice,\001auth=Bearer token-alice\001\001")));
+            assertTrue(c.command("STAT").startsWith("+OK "));
+        }
+        List<AuthHttpServer.Request> requests = auth.awaitRequests(4, WAIT);
+        assertEquals(List.of("xoauth2", "xoauth2", "oauthbearer", "oauthbearer"),
+                requests.stream().map(AuthHttpServer.Request::method).toList());
+        assertEquals(List.of("alice", "bob", "carol", "alice"),
+                requests.stream().map(AuthHttpServer.Request::user).toList());
+        assertEquals("the bearer token is Auth-Pass", "token-bob", requests.get(1).pass());
+    }
+
+    @Test
+    public void wrongCramMd5PlainAndLoginGetTheAuthServersText() throws Exception {
+        int port = everyMethodServer();
+        // no Auth-Wait: the error, then nginx closes
+        try (LineClient c = new LineClient(port)) {
+            String salt = salt(c.readLine());
+            assertEquals("+ " + b64(salt), c.command("AUTH CRAM-MD5"));
+            assertEquals("-ERR Invalid login or password",
+                    c.command(b64("alice " + AuthHttpServer.cramMd5Digest(salt, "not-alicepw"))));
+            assertClosed(c);
+        }
+        try (LineClient c = greeted(port)) {
+            assertEquals("+ VXNlcm5hbWU6", c.command("AUTH LOGIN"));
+            assertEquals("+ UGFzc3dvcmQ6", c.command(b64("bob")));
+            assertEquals("-ERR Invalid login or password", c.command(b64("wrong")));
+            assertClosed(c);
+        }
+        List<AuthHttpServer.Request> closed = auth.awaitRequests(2, WAIT);
+        assertEquals("cram-md5", closed.get(0).method());
+        assertEquals("plain", closed.get(1).method()); // nginx sends plain for LOGIN
+        auth.clearRequests();
+        // Auth-Wait: the error after the wait, and the client may try again
+        auth.failureWait(1);
+        try (LineClient c = greeted(port)) {
+            assertEquals("-ERR Invalid login or password", c.command("AUTH PLAIN " + b64("\0alice\0wrong")));
+            assertEquals("+OK Logged in.", c.command("AUTH PLAIN " + b64("\0alice\0" + MailBackends.ALICE_PASSWORD)));
+        }
+        List<AuthHttpServer.Request> retried = auth.awaitRequests(2, WAIT);
+        assertEquals("plain", retried.get(0).method());
+        assertEquals(2, retried.get(1).loginAttempt());
+    }
+
     // ---------------------------------------------------------------- refusals
 
     @Test
@@ -241,6 +358,27 @@ public class Pop3IT extends MailProxyTestSupport {
             c.command("USER alice");
             assertEquals("-ERR internal server error", c.command("PASS " + MailBackends.ALICE_PASSWORD));
             assertClosed(c);
+        }
+    }
+
+    /** A correct password that Dovecot refuses itself (passdb nologin), with its own text. */
+    @Test
+    public void dovecotRefusingACorrectPasswordWithItsOwnText() throws Exception {
+        auth.user(MailBackends.LOCKED, MailBackends.LOCKED_PASSWORD);
+        try (LineClient c = greeted(port("pop3"))) {
+            c.command("USER " + MailBackends.LOCKED);
+            assertEquals("proxy_pass_error_message on", "-ERR [AUTH] " + MailBackends.LOCKED_REASON,
+                    c.command("PASS " + MailBackends.LOCKED_PASSWORD));
+            assertClosed(c);
+        }
+        try (LineClient c = greeted(plainPort)) {
+            c.command("USER " + MailBackends.LOCKED);
+            assertEquals("proxy_pass_error_message off", "-ERR internal server error",
+                    c.command("PASS " + MailBackends.LOCKED_PASSWORD));
+            assertClosed(c);
+        }
+        for (AuthHttpServer.Request r : auth.awaitRequests(2, WAIT)) {
+            assertEquals("the auth server let the password through", MailBackends.LOCKED_PASSWORD, r.pass());
         }
     }
 

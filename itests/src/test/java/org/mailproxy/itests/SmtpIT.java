@@ -7,6 +7,7 @@ import static org.junit.Assert.fail;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -23,6 +24,7 @@ import org.junit.Test;
 import org.mailproxy.itests.fixtures.AuthHttpServer;
 import org.mailproxy.itests.fixtures.LineClient;
 import org.mailproxy.itests.fixtures.MailBackends;
+import org.mailproxy.itests.fixtures.OpensslCerts;
 import org.osgi.framework.Bundle;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -90,10 +92,46 @@ public class SmtpIT extends MailProxyTestSupport {
     }
 
     private LineClient client(int port) throws IOException {
-        LineClient c = new LineClient("127.0.0.1", port, Duration.ofSeconds(20));
+        return client(port, null);
+    }
+
+    /** A client connecting from {@code from} (e.g. 127.0.0.2), greeted. */
+    private LineClient client(int port, InetAddress from) throws IOException {
+        LineClient c = new LineClient("127.0.0.1", port, from, Duration.ofSeconds(20));
         clients.add(c);
         assertEquals("220 mail.test.example ESMTP ready", c.readLine());
         return c;
+    }
+
+    /**
+     * A server with every AUTH method, STARTTLS with the test certificate and client certificates
+     * checked against {@link OpensslCerts}'s ({@code ssl_verify_client optional}), xclient on so
+     * that Postfix logs the login; the auth server answers as {@link AuthHttpServer#externalAndOauth}.
+     */
+    private int everyMethodServer() throws Exception {
+        auth.handler(auth::externalAndOauth);
+        return server("itest-smtp-every-method", "smtp_auth", "plain login cram-md5 external xoauth2 oauthbearer",
+                "xclient", "on", "starttls", "on",
+                "ssl_certificate", OpensslCerts.path("server.pem"),
+                "ssl_certificate_key", OpensslCerts.path("server.key"),
+                "ssl_verify_client", "optional",
+                "ssl_client_certificate", OpensslCerts.path("client.pem"));
+    }
+
+    /** MAIL, RCPT, DATA and QUIT after a login: Postfix delivers the message to the user, byte for byte. */
+    private void sendAndAssertDelivered(LineClient c, String user) throws Exception {
+        String id = "smtpit-" + SEQUENCE.incrementAndGet();
+        byte[] sent = message(id, user + "@test.example", 2000);
+        assertEquals("250 2.1.0 Ok", c.command("MAIL FROM:<sender@client.example>"));
+        assertEquals("250 2.1.5 Ok", c.command("RCPT TO:<" + user + "@test.example>"));
+        assertTrue(data(c, sent).startsWith("250 2.0.0 Ok: queued"));
+        assertEquals("221 2.0.0 Bye", c.command("QUIT"));
+        assertDelivered(user, id, sent);
+    }
+
+    private AuthHttpServer.Request lastRequest() {
+        List<AuthHttpServer.Request> requests = auth.requests();
+        return requests.get(requests.size() - 1);
     }
 
     private static String b64(String text) {
@@ -213,6 +251,70 @@ public class SmtpIT extends MailProxyTestSupport {
         assertEquals("250 2.0.0 Ok", c.command("NOOP"));
     }
 
+    @Test
+    public void externalAfterStarttlsWithAClientCertificate() throws Exception {
+        int port = everyMethodServer();
+        LineClient c = client(port);
+        c.send("EHLO client.example");
+        assertEquals(List.of("250-mail.test.example", "250-SIZE 10485760", "250-ENHANCEDSTATUSCODES", "250-8BITMIME",
+                "250-DSN", "250-AUTH PLAIN LOGIN CRAM-MD5 EXTERNAL XOAUTH2 OAUTHBEARER", "250 STARTTLS"),
+                c.readSmtpReply());
+        assertEquals("220 2.0.0 Start TLS", c.command("STARTTLS"));
+        c.startTls(OpensslCerts.clientContext(true), "localhost");
+        c.send("EHLO client.example");
+        c.readSmtpReply();
+        assertEquals("334 VXNlcm5hbWU6", c.command("AUTH EXTERNAL"));
+        assertEquals("235 2.0.0 OK", c.command(b64(OpensslCerts.CLIENT_NAME)));
+        AuthHttpServer.Request r = lastRequest();
+        assertEquals("external", r.method());
+        assertEquals("bob", r.user());
+        assertEquals("SUCCESS", r.header("Auth-SSL-Verify"));
+        sendAndAssertDelivered(c, "bob");
+        MailBackends.awaitPostfixLog("sasl_method=XCLIENT, sasl_username=bob", logMark, Duration.ofSeconds(10));
+    }
+
+    @Test
+    public void xoauth2AndOauthbearerIncludingARefusedToken() throws Exception {
+        int port = everyMethodServer();
+        LineClient c = client(port);
+        assertEquals("235 2.0.0 OK", c.command("AUTH XOAUTH2 " + b64("user=alice\001auth=Bearer token-alice\001\001")));
+        assertEquals("xoauth2", lastRequest().method());
+        sendAndAssertDelivered(c, "alice");
+
+        c = client(port);
+        assertEquals("334 ", c.command("AUTH OAUTHBEARER"));
+        // a refused token: Angie's 334 with the auth server's Auth-Error-SASL, then the error after the client's answer
+        assertEquals("334 " + AuthHttpServer.OAUTH_SASL_ERROR,
+                c.command(b64("n,a=carol,\001auth=Bearer expired\001\001")));
+        assertEquals("535 5.7.0 Invalid login or password", c.command("AQ=="));
+        assertEquals("oauthbearer", lastRequest().method());
+        assertEquals("expired", lastRequest().pass());
+        assertEquals("334 ", c.command("AUTH OAUTHBEARER"));
+        assertEquals("235 2.0.0 OK", c.command(b64("n,a=carol,\001auth=Bearer token-carol\001\001")));
+        assertEquals("oauthbearer", lastRequest().method());
+        assertEquals(2, lastRequest().loginAttempt());
+        sendAndAssertDelivered(c, "carol");
+        MailBackends.awaitPostfixLog("sasl_method=XCLIENT, sasl_username=carol", logMark, Duration.ofSeconds(10));
+    }
+
+    @Test
+    public void authPlainInTwoStepsAndStarCancel() throws Exception {
+        int port = everyMethodServer();
+        LineClient c = client(port);
+        assertEquals("334 VXNlcm5hbWU6", c.command("AUTH LOGIN"));
+        assertEquals("500 5.5.1 Invalid command", c.command("*"));
+        assertEquals("334 ", c.command("AUTH PLAIN"));
+        assertEquals("500 5.5.1 Invalid command", c.command("*"));
+        assertTrue(auth.requests().isEmpty());
+        assertEquals("334 ", c.command("AUTH PLAIN"));
+        assertEquals("235 2.0.0 OK", c.command(b64("\0bob\0bobpw")));
+        AuthHttpServer.Request r = auth.awaitRequest(Duration.ofSeconds(5));
+        assertEquals("plain", r.method());
+        assertEquals(1, auth.requests().size());
+        sendAndAssertDelivered(c, "bob");
+        MailBackends.awaitPostfixLog("sasl_method=XCLIENT, sasl_username=bob", logMark, Duration.ofSeconds(10));
+    }
+
     // ---------------------------------------------------------------- XCLIENT, smtp_auth none, proxy_smtp_auth
 
     @Test
@@ -233,6 +335,62 @@ public class SmtpIT extends MailProxyTestSupport {
         assertTrue(line, line.contains("client=unknown[127.0.0.1]"));
         byte[] stored = MailBackends.awaitDelivery("bob", "X-Test-Id: " + id, Duration.ofSeconds(5));
         assertTrue(new String(stored, StandardCharsets.UTF_8).contains("Received: from client-helo.example"));
+    }
+
+    /**
+     * The client connects from 127.0.0.2 (all of 127.0.0.0/8 is lo on Linux): with xclient on,
+     * Postfix logs that address and the auth server's Auth-User, xtext-decoded; with xclient off,
+     * the proxy's own 127.0.0.1 and no login.
+     */
+    @Test
+    public void xclientCarriesTheClientsAddressAndTheAuthServersUser() throws Exception {
+        InetAddress from = InetAddress.getByName("127.0.0.2");
+        String login = "bob the+builder";
+        auth.handler(r -> "plain".equals(r.method()) ? auth.tableAnswer(r).user(login) : null);
+        int port = server("itest-smtp-xclient-from", "xclient", "on");
+        LineClient c = client(port, from);
+        assertEquals("235 2.0.0 OK", c.command("AUTH PLAIN " + b64("\0bob\0bobpw")));
+        assertEquals("127.0.0.2", lastRequest().clientIp());
+        sendAndAssertDelivered(c, "bob");
+        String line = MailBackends.awaitPostfixLog("sasl_username=" + login, logMark, Duration.ofSeconds(10));
+        assertTrue(line, line.contains("client=unknown[127.0.0.2]") && line.contains("sasl_method=XCLIENT"));
+
+        long mark = MailBackends.postfixLogMark();
+        c = client(port("smtp"), from);
+        assertEquals("235 2.0.0 OK", c.command("AUTH PLAIN " + b64("\0alice\0alicepw")));
+        sendAndAssertDelivered(c, "alice");
+        line = MailBackends.awaitPostfixLog("client=", mark, Duration.ofSeconds(10));
+        assertTrue(line, line.contains("client=localhost[127.0.0.1]") && !line.contains("sasl_username"));
+    }
+
+    /**
+     * {@code smtp_auth none plain} with xclient on and Auth-Wait on failures (CVE-2025-53859): a
+     * failed AUTH, then MAIL and RCPT: the request for none carries empty Auth-User and Auth-Pass,
+     * and Postfix logs no login for the message.
+     */
+    @Test
+    public void authNoneAfterAFailedAuthCarriesNoCredentials() throws Exception {
+        int port = server("itest-smtp-none-after-auth", "smtp_auth", "none plain", "xclient", "on");
+        LineClient c = client(port);
+        c.send("EHLO client.example");
+        c.readSmtpReply();
+        assertEquals("535 5.7.0 Invalid login or password", c.command("AUTH PLAIN " + b64("\0alice\0leaked")));
+        String id = "smtpit-" + SEQUENCE.incrementAndGet();
+        byte[] sent = message(id, "carol@test.example", 2000);
+        assertEquals("250 2.0.0 OK", c.command("MAIL FROM:<sender@client.example>"));
+        assertEquals("250 2.1.5 Ok", c.command("RCPT TO:<carol@test.example>"));
+        assertTrue(data(c, sent).startsWith("250 2.0.0 Ok: queued"));
+        assertEquals("221 2.0.0 Bye", c.command("QUIT"));
+        assertDelivered("carol", id, sent);
+        List<AuthHttpServer.Request> requests = auth.awaitRequests(2, Duration.ofSeconds(5));
+        assertEquals("plain", requests.get(0).method());
+        assertEquals("alice", requests.get(0).user());
+        AuthHttpServer.Request none = requests.get(1);
+        assertEquals("none", none.method());
+        assertEquals("", none.header("Auth-User"));
+        assertEquals("", none.header("Auth-Pass"));
+        String line = MailBackends.awaitPostfixLog("client=unknown[127.0.0.1]", logMark, Duration.ofSeconds(10));
+        assertTrue(line, !line.contains("sasl_username"));
     }
 
     @Test

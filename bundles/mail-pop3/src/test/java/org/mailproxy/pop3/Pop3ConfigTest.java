@@ -58,6 +58,13 @@ class Pop3ConfigTest {
         assertEquals("mx.example", c.serverName());
     }
 
+    /*
+     * APOP is no SASL mechanism, and it is left out of the SASL line and the AUTH list. nginx's
+     * ngx_mail_pop3_merge_srv_conf writes ' ' and the name of each enabled method, APOP's name
+     * being the null string: nginx sends "SASL PLAIN LOGIN  CRAM-MD5" (two spaces) and an empty
+     * line in the AUTH list for the seed example, and "SASL " for apop alone. This difference is
+     * deliberate (README, "Differences from nginx").
+     */
     @Test
     void theSeedExample() throws Exception {
         Pop3Config c = config("pop3_auth plain apop cram-md5; pop3_capabilities LAST TOP USER PIPELINING UIDL;",

@@ -195,19 +195,74 @@ final class SmtpBackendLogin implements BackendLogin {
         }
     }
 
-    /** {@code XCLIENT ADDR=... [LOGIN=...] NAME=...}, values in xtext. */
+    /**
+     * {@code XCLIENT ADDR=... [LOGIN=...] NAME=...}: the address as nginx's {@code addr_text}, after
+     * {@code IPV6:} for an IPv6 client; LOGIN and NAME in xtext.
+     */
     private String xclient() {
         InetAddress address = session.clientAddress().getAddress();
         StringBuilder line = new StringBuilder("XCLIENT ADDR=");
         if (address instanceof Inet6Address) {
             line.append("IPV6:");
         }
-        line.append(Xtext.encode(address.getHostAddress()));
+        line.append(addressText(address.getAddress()));
         if (login != null && !login.isEmpty() && !config.proxySmtpAuth()) {
             line.append(" LOGIN=").append(Xtext.encode(login));
         }
         line.append(" NAME=").append(Xtext.encode(hostName));
         return line.append("\r\n").toString();
+    }
+
+    /*
+     * nginx's addr_text (ngx_inet_ntop): a dotted quad, or IPv6 compressed as ngx_inet6_ntop does
+     * it: the longest run of two or more zero words as "::", lower-case hex, no zone, and the last
+     * 32 bits as a dotted quad after ::ffff: or a run of 6 leading zero words. Java gives an
+     * IPv4-mapped client as an Inet4Address, so it is sent as ADDR=a.b.c.d, where nginx on a
+     * dual-stack socket sends ADDR=IPV6:::ffff:a.b.c.d (which a Postfix without IPv6 refuses).
+     * mail-core exports no such formatter yet (auth_http's InetText is internal to its bundle).
+     */
+    private static String addressText(byte[] p) {
+        if (p.length == 4) {
+            return (p[0] & 0xff) + "." + (p[1] & 0xff) + "." + (p[2] & 0xff) + "." + (p[3] & 0xff);
+        }
+        int zero = -1;
+        int max = 1;
+        for (int i = 0; i < 16; ) {
+            int j = i;
+            while (j < 16 && p[j] == 0 && p[j + 1] == 0) {
+                j += 2;
+            }
+            if ((j - i) / 2 > max) {
+                zero = i;
+                max = (j - i) / 2;
+            }
+            i = j == i ? i + 2 : j;
+        }
+        StringBuilder text = new StringBuilder(45);
+        int end = 16;
+        if (zero == 0) {
+            if ((max == 5 && (p[10] & 0xff) == 0xff && (p[11] & 0xff) == 0xff) || max == 6
+                    || (max == 7 && p[14] != 0 && p[15] != 1)) {
+                end = 12;
+            }
+            text.append(':');
+        }
+        for (int i = 0; i < end; i += 2) {
+            if (i == zero) {
+                text.append(':');
+                i += (max - 1) * 2;
+                continue;
+            }
+            text.append(Integer.toHexString((p[i] & 0xff) << 8 | (p[i + 1] & 0xff)));
+            if (i < 14) {
+                text.append(':');
+            }
+        }
+        if (end == 12) {
+            text.append(p[12] & 0xff).append('.').append(p[13] & 0xff).append('.').append(p[14] & 0xff)
+                    .append('.').append(p[15] & 0xff);
+        }
+        return text.toString();
     }
 
     /** The codes each state accepts ({@code ngx_mail_proxy_read_response}). */
