@@ -62,6 +62,26 @@ public class LauncherIT {
     }
 
     @Test
+    public void aListenTheProxyWouldRefuseFailsTheTest() throws Exception {
+        File conf = tmp.newFile("unix.conf");
+        Files.writeString(conf.toPath(), """
+                mail {
+                    auth_http 127.0.0.1:9000/auth;
+                    server {
+                        listen unix:/tmp/mailproxy-imap.sock;
+                        protocol imap;
+                    }
+                }
+                """, StandardCharsets.UTF_8);
+        Result r = run("-t", "-c", conf.getPath());
+        assertEquals(r.output, 1, r.status);
+        assertTrue(r.output, r.output.contains("mailproxy: [emerg] unix domain sockets are not supported: "
+                + "\"listen unix:/tmp/mailproxy-imap.sock\" (Apache MINA has no unix-socket acceptor) in "
+                + conf.getPath() + ":4"));
+        assertTrue(r.output, r.output.contains("mailproxy: configuration file " + conf.getPath() + " test failed"));
+    }
+
+    @Test
     public void versionIsPrinted() throws Exception {
         Result r = run("-v");
         assertEquals(r.output, 0, r.status);

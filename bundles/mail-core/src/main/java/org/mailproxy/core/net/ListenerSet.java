@@ -73,8 +73,16 @@ public final class ListenerSet implements AutoCloseable {
         return accepted == null ? null : accepted.binding();
     }
 
-    /** Throws if this implementation cannot serve {@code spec}, without touching any socket. */
-    public static void checkSupported(ListenSpec spec) {
+    /**
+     * Throws if this implementation cannot serve one of {@code wanted}, without touching any socket
+     * (see {@link ServableListens} for the same check as a configuration error).
+     */
+    static SocketPlanner.Plan check(List<ListenBinding> wanted) {
+        wanted.forEach(binding -> checkSupported(binding.spec()));
+        return SocketPlanner.plan(wanted);
+    }
+
+    private static void checkSupported(ListenSpec spec) {
         if (spec.unixPath() != null) {
             throw new UnsupportedListenException(spec, "unix domain sockets are not supported: \"listen "
                     + spec.addressText() + "\" (Apache MINA has no unix-socket acceptor)");
@@ -92,8 +100,7 @@ public final class ListenerSet implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("closed");
         }
-        wanted.forEach(binding -> checkSupported(binding.spec()));
-        SocketPlanner.Plan plan = SocketPlanner.plan(wanted);
+        SocketPlanner.Plan plan = check(wanted);
 
         for (SocketPlan.Key key : new ArrayList<>(sockets.keySet())) {
             if (!plan.sockets().containsKey(key)) {

@@ -35,6 +35,17 @@ class ConfigCheckTest {
     }
 
     @Test
+    void aListenTheProxyWouldRefuseFailsTheCheck() {
+        Path f = TestFiles.write(dir, "mail.conf", "mail {\n    server {\n        listen 25;\n        listen unix:/x;\n    }\n}\n");
+        ConfigCheck.Result r = ConfigCheck.run("-t", "-c", f.toString());
+        assertEquals(1, r.status());
+        assertEquals(List.of(
+                "mailproxy: [emerg] unix domain sockets are not supported: \"listen unix:/x\" "
+                        + "(Apache MINA has no unix-socket acceptor) in " + f + ":4",
+                "mailproxy: configuration file " + f + " test failed"), r.lines());
+    }
+
+    @Test
     void missingFile() {
         Path f = dir.resolve("none.conf");
         ConfigCheck.Result r = ConfigCheck.run("-t", "-c", f.toString());
