@@ -288,6 +288,37 @@ class ListenerSetTest {
         }
     }
 
+    @Test
+    void refusesSocketParametersOfAnIpv4ListenBesideTheIpv6WildcardWithoutTouchingTheBoundOnes() throws Exception {
+        int port = TestListen.freePort();
+        listeners.apply(List.of(new ListenBinding(TestListen.on("127.0.0.1", port).spec(), "A")));
+        int shared = TestListen.freePort();
+        ListenSpec own = TestListen.on("127.0.0.2", shared).bind().backlog(16).spec();
+
+        UnsupportedListenException e = assertThrows(UnsupportedListenException.class, () -> listeners.apply(List.of(
+                new ListenBinding(TestListen.on("::", shared).spec(), "v6"),
+                new ListenBinding(own, "v4"))));
+
+        assertSame(own, e.spec());
+        assertEquals("the \"bind\", \"backlog=\" parameters of \"listen 127.0.0.2:" + shared + "\" cannot be "
+                + "honoured: \"listen [::]:" + shared + "\" is one dual-stack socket that also serves IPv4 on port "
+                + shared + " (Java has no IPV6_V6ONLY), so an IPv4 listen of that port cannot have a socket or "
+                + "socket options of its own", e.getMessage());
+        assertEquals(1, listeners.sockets().size());
+        assertEquals("A", greeting("127.0.0.1", port));
+    }
+
+    @Test
+    void refusesSocketParametersOfTheIpv4WildcardBesideTheIpv6Wildcard() {
+        int port = TestListen.freePort();
+        UnsupportedListenException e = assertThrows(UnsupportedListenException.class, () -> listeners.apply(List.of(
+                new ListenBinding(TestListen.on("0.0.0.0", port).keepalive(Duration.ofSeconds(30), null, null).spec(), "v4"),
+                new ListenBinding(TestListen.on("::", port).spec(), "v6"))));
+        assertTrue(e.getMessage().startsWith("the \"so_keepalive=\" parameter of \"listen 0.0.0.0:" + port + "\""),
+                e.getMessage());
+        assertEquals(0, listeners.sockets().size());
+    }
+
     // ------------------------------------------------------------ helpers
 
     private ListeningSocket onlySocket() {
