@@ -1,6 +1,8 @@
 package org.mailproxy.core.net;
 
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -122,7 +124,8 @@ public final class ListenerSet implements AutoCloseable {
                 sockets.put(socketPlan.key(), socket);
                 LOG.info("listening on {}", socket);
             } catch (IOException e) {
-                failures.put(socketPlan.key(), BindError.message(socketPlan.owner().addressText(), e));
+                failures.put(socketPlan.key(), BindError.message(socketPlan.owner().addressText(), e)
+                        + (e instanceof BindException ? besideOwnSocket(socketPlan.key()) : ""));
             }
         }
 
@@ -133,6 +136,25 @@ public final class ListenerSet implements AutoCloseable {
         connections.keySet().retainAll(wanted.stream().map(ListenBinding::serverKey).toList());
         states = List.copyOf(result);
         return states;
+    }
+
+    /**
+     * Why an address in use may be in use by this proxy itself: on Linux a wildcard and an address
+     * of the same port cannot both listen ({@code listen 143; listen 127.0.0.2:143 bind;}) unless
+     * both sockets have SO_REUSEPORT. nginx only says "Address already in use" there.
+     */
+    private String besideOwnSocket(SocketPlan.Key failed) {
+        for (ListeningSocket socket : sockets.values()) {
+            InetSocketAddress other = socket.key().address();
+            InetSocketAddress address = failed.address();
+            if (other.getPort() == address.getPort()
+                    && other.getAddress().getClass() == address.getAddress().getClass()
+                    && other.getAddress().isAnyLocalAddress() != address.getAddress().isAnyLocalAddress()) {
+                return ": " + socket + " of this proxy is listening, and on Linux a wildcard and an address of the "
+                        + "same port can both listen only when both listens have the \"reuseport\" parameter";
+            }
+        }
+        return "";
     }
 
     private BindingState state(ListenBinding binding, SocketPlan.Key key, String refused,
