@@ -92,6 +92,23 @@ public class LauncherIT {
         assertTrue(r.output, r.output.contains("mailproxy: configuration file " + conf.getPath() + " test failed"));
     }
 
+    /** nginx: {@code nginx: [emerg] open() "/x.conf" failed (2: No such file or directory)}, exit status 1. */
+    @Test
+    public void startingWithAMissingFileFailsInNginxWords() throws Exception {
+        Path missing = tmp.getRoot().toPath().resolve("none.conf");
+        Result r = run("-c", missing.toString());
+        assertEquals(r.output, 1, r.status);
+        assertEquals("mailproxy: [emerg] open() \"" + missing + "\" failed (2: No such file or directory)\n", r.output);
+    }
+
+    @Test
+    public void startingWithADirectoryFailsInNginxWords() throws Exception {
+        Path dir = tmp.newFolder("conf.d").toPath();
+        Result r = run("-c", dir.toString());
+        assertEquals(r.output, 1, r.status);
+        assertEquals("mailproxy: [crit] pread() \"" + dir + "\" failed (21: Is a directory)\n", r.output);
+    }
+
     /**
      * The start mode on a private copy of the distribution (its own data/ and Karaf ports, so no
      * other Karaf on the machine is disturbed) with the default etc/mail.conf, its ports replaced
