@@ -280,10 +280,15 @@ public abstract class MailProxyTestSupport {
 
     /** Polls {@code condition} every 100 ms; fails the test with {@code what} after {@link #DEFAULT_TIMEOUT}. */
     protected static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + DEFAULT_TIMEOUT.toNanos();
+        awaitTrue(what, DEFAULT_TIMEOUT, condition);
+    }
+
+    /** Polls {@code condition} every 100 ms; fails the test with {@code what} after {@code timeout}. */
+    protected static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                org.junit.Assert.fail("not within " + DEFAULT_TIMEOUT.toSeconds() + " s: " + what);
+                org.junit.Assert.fail("not within " + timeout.toSeconds() + " s: " + what);
             }
             Thread.sleep(100);
         }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
+import org.mailproxy.core.net.ServableListens;
 import org.mailproxy.core.spi.MailModule;
 
 /**
@@ -12,7 +13,9 @@ import org.mailproxy.core.spi.MailModule;
  *
  * <p>The modules are found with {@link ServiceLoader} ({@code META-INF/services/org.mailproxy.core.spi.MailModule});
  * directives of optional modules missing from the class path are kept unvalidated and reported as
- * {@code [info]} lines. Like nginx, it prints to standard error and exits with 1 on failure.
+ * {@code [info]} lines. A file is checked as the running proxy checks it: parsed and built, then
+ * its listens checked with {@link ServableListens} (so a listen the proxy would refuse fails here too).
+ * Like nginx, it prints to standard error and exits with 1 on failure.
  *
  * <pre>
  * mailproxy: the configuration file etc/mail.conf syntax is ok
@@ -93,6 +96,7 @@ public final class ConfigCheck {
         List<String> lines = new ArrayList<>();
         try {
             MailConfiguration config = ConfigBuilder.load(file, registry);
+            ServableListens.check(config);
             if (!quiet) {
                 for (String note : config.notes()) {
                     lines.add(PREFIX + "[info] " + note);

@@ -309,7 +309,7 @@ final class ListenParser {
             } else if (p.equals("multipath")) {
                 throw d.error("multipath is not supported on this platform: the JDK has no MPTCP sockets");
             } else {
-                throw d.error("invalid parameter \"" + p + "\"");
+                throw d.error("the invalid \"" + p + "\" parameter");
             }
         }
         return o;

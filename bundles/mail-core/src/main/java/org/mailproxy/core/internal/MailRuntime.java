@@ -25,7 +25,7 @@ import org.mailproxy.core.config.ServerConfig;
 import org.mailproxy.core.net.BindingState;
 import org.mailproxy.core.net.ListenBinding;
 import org.mailproxy.core.net.ListenerSet;
-import org.mailproxy.core.net.UnsupportedListenException;
+import org.mailproxy.core.net.ServableListens;
 import org.mailproxy.core.config.RealIpModule;
 import org.mailproxy.core.proxyprotocol.ProxyHeaderWriter;
 import org.mailproxy.core.proxyprotocol.ProxyProtocolConnections;
@@ -128,7 +128,7 @@ public final class MailRuntime {
                 new PaxErrorLogAppender(new EntryFactory(this::sessionFacts), router), appenderProps);
         blocks = new ConfigAdminBlocks(this::scheduleRebuild);
         blocks.register(context);
-        fileSource = new ConfFileSource(confFile(context), configAdmin, () -> registry, MailRuntime::checkServable);
+        fileSource = new ConfFileSource(confFile(context), configAdmin, () -> registry, ServableListens::check);
         fileSource.start(POLL_MILLIS);
         // management: the session log and the MailAdmin service (console, JMX)
         String logDir = Objects.requireNonNullElse(context.getProperty("karaf.log"),
@@ -247,7 +247,7 @@ public final class MailRuntime {
                     : BlockProperties.mainDirectives(snapshot.mail(), ConfFileSource.MAIL_PID));
             top.add(mailBlock(snapshot, pids));
             config = ConfigBuilder.build(top, registry);
-            checkServable(config);
+            ServableListens.check(config);
         } catch (ConfigException | IllegalArgumentException e) {
             LOG.error("{}; the mail configuration in Config Admin is rejected, the running configuration is kept",
                     e.getMessage());
@@ -276,19 +276,6 @@ public final class MailRuntime {
             body.add(new Directive("server", List.of(), BlockProperties.toDirectives(props, pid), at[0], parseInt(at[1])));
         }
         return new Directive("mail", List.of(), body, mailFile, mailLine);
-    }
-
-    /** What this build cannot serve is a configuration error, never silently ignored. */
-    private static void checkServable(MailConfiguration config) throws ConfigException {
-        for (ServerConfig server : config.servers()) {
-            for (ListenSpec listen : server.listens()) {
-                try {
-                    ListenerSet.checkSupported(listen);
-                } catch (UnsupportedListenException e) {
-                    throw new ConfigException(e.getMessage(), listen.file(), listen.line());
-                }
-            }
-        }
     }
 
     private void apply(MailConfiguration config, List<String> pids) {

@@ -1,6 +1,8 @@
 package org.mailproxy.core.net;
 
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -73,8 +75,16 @@ public final class ListenerSet implements AutoCloseable {
         return accepted == null ? null : accepted.binding();
     }
 
-    /** Throws if this implementation cannot serve {@code spec}, without touching any socket. */
-    public static void checkSupported(ListenSpec spec) {
+    /**
+     * Throws if this implementation cannot serve one of {@code wanted}, without touching any socket
+     * (see {@link ServableListens} for the same check as a configuration error).
+     */
+    static SocketPlanner.Plan check(List<ListenBinding> wanted) {
+        wanted.forEach(binding -> checkSupported(binding.spec()));
+        return SocketPlanner.plan(wanted);
+    }
+
+    private static void checkSupported(ListenSpec spec) {
         if (spec.unixPath() != null) {
             throw new UnsupportedListenException(spec, "unix domain sockets are not supported: \"listen "
                     + spec.addressText() + "\" (Apache MINA has no unix-socket acceptor)");
@@ -92,8 +102,7 @@ public final class ListenerSet implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("closed");
         }
-        wanted.forEach(binding -> checkSupported(binding.spec()));
-        SocketPlanner.Plan plan = SocketPlanner.plan(wanted);
+        SocketPlanner.Plan plan = check(wanted);
 
         for (SocketPlan.Key key : new ArrayList<>(sockets.keySet())) {
             if (!plan.sockets().containsKey(key)) {
@@ -115,7 +124,8 @@ public final class ListenerSet implements AutoCloseable {
                 sockets.put(socketPlan.key(), socket);
                 LOG.info("listening on {}", socket);
             } catch (IOException e) {
-                failures.put(socketPlan.key(), BindError.message(socketPlan.owner().addressText(), e));
+                failures.put(socketPlan.key(), BindError.message(socketPlan.owner().addressText(), e)
+                        + (e instanceof BindException ? besideOwnSocket(socketPlan.key()) : ""));
             }
         }
 
@@ -126,6 +136,25 @@ public final class ListenerSet implements AutoCloseable {
         connections.keySet().retainAll(wanted.stream().map(ListenBinding::serverKey).toList());
         states = List.copyOf(result);
         return states;
+    }
+
+    /**
+     * Why an address in use may be in use by this proxy itself: on Linux a wildcard and an address
+     * of the same port cannot both listen ({@code listen 143; listen 127.0.0.2:143 bind;}) unless
+     * both sockets have SO_REUSEPORT. nginx only says "Address already in use" there.
+     */
+    private String besideOwnSocket(SocketPlan.Key failed) {
+        for (ListeningSocket socket : sockets.values()) {
+            InetSocketAddress other = socket.key().address();
+            InetSocketAddress address = failed.address();
+            if (other.getPort() == address.getPort()
+                    && other.getAddress().getClass() == address.getAddress().getClass()
+                    && other.getAddress().isAnyLocalAddress() != address.getAddress().isAnyLocalAddress()) {
+                return ": " + socket + " of this proxy is listening, and on Linux a wildcard and an address of the "
+                        + "same port can both listen only when both listens have the \"reuseport\" parameter";
+            }
+        }
+        return "";
     }
 
     private BindingState state(ListenBinding binding, SocketPlan.Key key, String refused,

@@ -12,8 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.mailproxy.core.config.ListenSpec;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Decides which sockets serve a set of listens, following nginx's {@code ngx_mail_optimize_servers}
@@ -37,12 +35,12 @@ import org.slf4j.LoggerFactory;
  *     {@code ipv6only=off}, the {@code [::]} listen; with {@code ipv6only=on} (nginx's default) and
  *     no IPv4 listen the connection is closed at once, as if nothing listened there.</li>
  * </ul>
- * IPv4 listens on such a port cannot have a socket or socket options of their own; a warning says
- * so when they ask for one.
+ * IPv4 listens on such a port cannot have a socket or socket options of their own: one that asks
+ * for them ({@code bind}, {@code backlog=}, {@code rcvbuf=}, {@code sndbuf=}, {@code ipv6only=},
+ * {@code reuseport}, {@code so_keepalive=}) is refused with an {@link UnsupportedListenException},
+ * a configuration error at that listen's file:line (see {@link ServableListens}).
  */
 final class SocketPlanner {
-
-    private static final Logger LOG = LoggerFactory.getLogger(SocketPlanner.class);
 
     /**
      * The outcome.
@@ -65,7 +63,11 @@ final class SocketPlanner {
         this.refused = new String[bindings.size()];
     }
 
-    /** Plans the sockets for inet listens (unix listens must have been refused before). */
+    /**
+     * Plans the sockets for inet listens (unix listens must have been refused before).
+     *
+     * @throws UnsupportedListenException for an IPv4 listen with socket parameters beside {@code [::]:port}
+     */
     static Plan plan(List<ListenBinding> bindings) {
         SocketPlanner planner = new SocketPlanner(bindings);
         planner.planAll();
@@ -117,9 +119,11 @@ final class SocketPlanner {
                 socketOf[i] = key;
             }
             if (spec.address().getAddress() instanceof Inet4Address && spec.needsOwnBind()) {
-                LOG.warn("listen {} ({}:{}) shares the dual-stack socket {}: Java has no IPV6_V6ONLY, so it cannot "
-                        + "have a socket or socket options of its own", spec.addressText(), spec.file(), spec.line(),
-                        dual.addressText());
+                throw new UnsupportedListenException(spec, ownSocketParameters(spec) + " of \"listen "
+                        + spec.addressText() + "\" cannot be honoured: \"listen " + dual.addressText()
+                        + "\" is one dual-stack socket that also serves IPv4 on port " + spec.port()
+                        + " (Java has no IPV6_V6ONLY), so an IPv4 listen of that port cannot have a socket or "
+                        + "socket options of its own");
             }
         }
         ListenBinding ipv4Default;
@@ -131,6 +135,33 @@ final class SocketPlanner {
             ipv4Default = null; // ipv6only=on: nothing listens for IPv4 on other addresses
         }
         add(new SocketPlan(key, dual, new Routes(exact, ipv4Default, bindings.get(ipv6Wildcard))));
+    }
+
+    /** {@code the "bind" parameter}, {@code the "backlog=", "reuseport" parameters}: what asks for an own socket. */
+    private static String ownSocketParameters(ListenSpec spec) {
+        List<String> names = new ArrayList<>();
+        if (spec.bind()) {
+            names.add("bind");
+        }
+        if (spec.backlog() != -1) {
+            names.add("backlog=");
+        }
+        if (spec.rcvbuf() != -1) {
+            names.add("rcvbuf=");
+        }
+        if (spec.sndbuf() != -1) {
+            names.add("sndbuf=");
+        }
+        if (spec.ipv6only() != null) {
+            names.add("ipv6only=");
+        }
+        if (spec.reuseport()) {
+            names.add("reuseport");
+        }
+        if (spec.keepalive() != null) {
+            names.add("so_keepalive=");
+        }
+        return "the \"" + String.join("\", \"", names) + (names.size() == 1 ? "\" parameter" : "\" parameters");
     }
 
     /** Without an IPv6 wildcard each family is planned as nginx does. */

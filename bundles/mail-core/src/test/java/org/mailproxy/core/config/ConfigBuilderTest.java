@@ -234,6 +234,16 @@ class ConfigBuilderTest {
                 error("mail {\n server { listen 8000; }\n server { listen 8001; }\n}\n"));
     }
 
+    /** nginx's ngx_mail_protocol_t ports: imap 143, 993; pop3 110, 995; smtp 25, 465, 587. */
+    @ParameterizedTest(name = "listen {0}; is {1}")
+    @CsvSource({"143, imap", "993, imap", "110, pop3", "995, pop3", "25, smtp", "465, smtp", "587, smtp"})
+    void aWellKnownPortAloneGivesTheProtocol(int port, String protocol) {
+        ServerConfig server = build("mail {\n    server {\n        listen " + port + ";\n    }\n}\n").servers().get(0);
+        assertEquals(protocol, server.protocol());
+        assertEquals(protocol, server.string("protocol"));
+        assertEquals(Source.DEFAULT, server.origin("protocol").source());
+    }
+
     @Test
     void protocolFromPortOrExplicit() {
         MailConfiguration config = build("""

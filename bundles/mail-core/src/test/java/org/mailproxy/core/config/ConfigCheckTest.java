@@ -35,6 +35,31 @@ class ConfigCheckTest {
     }
 
     @Test
+    void aListenTheProxyWouldRefuseFailsTheCheck() {
+        Path f = TestFiles.write(dir, "mail.conf", "mail {\n    server {\n        listen 25;\n        listen unix:/x;\n    }\n}\n");
+        ConfigCheck.Result r = ConfigCheck.run("-t", "-c", f.toString());
+        assertEquals(1, r.status());
+        assertEquals(List.of(
+                "mailproxy: [emerg] unix domain sockets are not supported: \"listen unix:/x\" "
+                        + "(Apache MINA has no unix-socket acceptor) in " + f + ":4",
+                "mailproxy: configuration file " + f + " test failed"), r.lines());
+    }
+
+    @Test
+    void socketParametersThatCannotBeHonouredFailTheCheckAtTheirLine() {
+        Path f = TestFiles.write(dir, "mail.conf", "mail {\n    server {\n        listen [::]:143;\n"
+                + "        listen 127.0.0.1:143 rcvbuf=64k;\n    }\n}\n");
+        ConfigCheck.Result r = ConfigCheck.run("-t", "-c", f.toString());
+        assertEquals(1, r.status());
+        assertEquals(List.of(
+                "mailproxy: [emerg] the \"rcvbuf=\" parameter of \"listen 127.0.0.1:143\" cannot be honoured: "
+                        + "\"listen [::]:143\" is one dual-stack socket that also serves IPv4 on port 143 "
+                        + "(Java has no IPV6_V6ONLY), so an IPv4 listen of that port cannot have a socket or socket "
+                        + "options of its own in " + f + ":4",
+                "mailproxy: configuration file " + f + " test failed"), r.lines());
+    }
+
+    @Test
     void missingFile() {
         Path f = dir.resolve("none.conf");
         ConfigCheck.Result r = ConfigCheck.run("-t", "-c", f.toString());

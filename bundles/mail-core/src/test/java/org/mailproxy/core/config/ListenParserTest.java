@@ -178,7 +178,7 @@ class ListenParserTest {
         "sndbuf=big         | invalid sndbuf \"sndbuf=big\"",
         "ipv6only=onn       | invalid ipv6only flags \"onn\"",
         "ipv6only=of        | invalid ipv6only flags \"of\"",
-        "ipv6only=yes       | invalid parameter \"ipv6only=yes\"",
+        "ipv6only=yes       | the invalid \"ipv6only=yes\" parameter",
         "so_keepalive=      | invalid so_keepalive value: \"\"",
         "so_keepalive=::    | invalid so_keepalive value: \"::\"",
         "so_keepalive=0::0  | invalid so_keepalive value: \"0::0\"",
@@ -187,8 +187,8 @@ class ListenParserTest {
         "so_keepalive=1:2:3:4 | invalid so_keepalive value: \"1:2:3:4\"",
         "so_keepalive=ON    | invalid so_keepalive value: \"ON\"",
         "multipath          | multipath is not supported on this platform: the JDK has no MPTCP sockets",
-        "SSL                | invalid parameter \"SSL\"",
-        "http2              | invalid parameter \"http2\"",
+        "SSL                | the invalid \"SSL\" parameter",
+        "http2              | the invalid \"http2\" parameter",
     })
     void parameterErrors(String param, String message) {
         assertEquals(message + " in t.conf:3", error("25", param));

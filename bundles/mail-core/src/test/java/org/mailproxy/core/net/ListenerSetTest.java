@@ -114,6 +114,52 @@ class ListenerSetTest {
     }
 
     @Test
+    void backlogIsTheListenQueueLengthOfTheSocket() throws Exception {
+        int port = TestListen.freePort();
+        listeners.apply(List.of(new ListenBinding(TestListen.on("127.0.0.1", port).backlog(37).spec(), "A")));
+        assertEquals(37, listenBacklog(port));
+    }
+
+    @Test
+    void backlogDefaultsToNginxs511() throws Exception {
+        int port = TestListen.freePort();
+        listeners.apply(List.of(new ListenBinding(TestListen.on("127.0.0.1", port).spec(), "A")));
+        assertEquals(511, listenBacklog(port));
+    }
+
+    @Test
+    void soKeepaliveOnAndOffOnTheAcceptedSocket() throws Exception {
+        int on = TestListen.freePort();
+        int off = TestListen.freePort();
+        listeners.apply(List.of(new ListenBinding(TestListen.on("127.0.0.1", on).keepalive(true).spec(), "on"),
+                new ListenBinding(TestListen.on("127.0.0.1", off).keepalive(false).spec(), "off")));
+        try (TestClient client = TestClient.connect("127.0.0.1", on)) {
+            assertEquals("on", client.readLine());
+            SocketChannel accepted = channelOf(handler.accepted.poll(5, TimeUnit.SECONDS));
+            assertTrue(accepted.getOption(StandardSocketOptions.SO_KEEPALIVE));
+            try (SocketChannel plain = SocketChannel.open()) {
+                assertEquals(plain.getOption(extended(plain, "TCP_KEEPIDLE")), accepted.getOption(extended(accepted, "TCP_KEEPIDLE")),
+                        "plain so_keepalive=on keeps the system's TCP_KEEPIDLE");
+            }
+        }
+        try (TestClient client = TestClient.connect("127.0.0.1", off)) {
+            assertEquals("off", client.readLine());
+            assertFalse(channelOf(handler.accepted.poll(5, TimeUnit.SECONDS)).getOption(StandardSocketOptions.SO_KEEPALIVE));
+        }
+    }
+
+    @Test
+    void rcvbufIsInheritedByTheAcceptedSocket() throws Exception {
+        int port = TestListen.freePort();
+        listeners.apply(List.of(new ListenBinding(TestListen.on("127.0.0.1", port).rcvbuf(80 * 1024).spec(), "A")));
+        try (TestClient client = TestClient.connect("127.0.0.1", port)) {
+            assertEquals("A", client.readLine());
+            SocketChannel accepted = channelOf(handler.accepted.poll(5, TimeUnit.SECONDS));
+            assertEquals(kernelValue(StandardSocketOptions.SO_RCVBUF, 80 * 1024), accepted.getOption(StandardSocketOptions.SO_RCVBUF));
+        }
+    }
+
+    @Test
     void reuseportLetsAnotherProcessBindTheSameAddress() throws Exception {
         int shared = TestListen.freePort();
         int exclusive = TestListen.freePort();
@@ -154,6 +200,40 @@ class ListenerSetTest {
         assertTrue(states.get(1).bound());
         assertEquals(new InetSocketAddress("127.0.0.2", port), states.get(1).socket());
         assertEquals("first", greeting("127.0.0.1", port));
+        assertEquals("second", greeting("127.0.0.2", port));
+    }
+
+    /**
+     * {@code listen 143; listen 127.0.0.2:143 bind;}: Linux refuses a wildcard beside a listening
+     * address of the same port, even in one process (nginx gets EADDRINUSE there too). The bind
+     * address is bound first, as nginx orders them; the wildcard's error says why.
+     */
+    @Test
+    void wildcardBesideABindAddressOfItsPortIsRefusedByLinuxWithAClearError() throws Exception {
+        int port = TestListen.freePort();
+        List<BindingState> states = listeners.apply(List.of(
+                new ListenBinding(TestListen.on("0.0.0.0", port).spec(), "wildcard"),
+                new ListenBinding(TestListen.on("127.0.0.2", port).bind().spec(), "second")));
+
+        assertFalse(states.get(0).bound());
+        assertEquals("bind() to 0.0.0.0:" + port + " failed (98: Address already in use): 127.0.0.2:" + port
+                + " of this proxy is listening, and on Linux a wildcard and an address of the same port can both "
+                + "listen only when both listens have the \"reuseport\" parameter", states.get(0).error());
+        assertTrue(states.get(1).bound(), states.get(1).error());
+        assertEquals("second", greeting("127.0.0.2", port));
+    }
+
+    @Test
+    void wildcardAndBindAddressOfOnePortWithReuseportBothListen() throws Exception {
+        int port = TestListen.freePort();
+        List<BindingState> states = listeners.apply(List.of(
+                new ListenBinding(TestListen.on("0.0.0.0", port).reuseport().spec(), "wildcard"),
+                new ListenBinding(TestListen.on("127.0.0.2", port).reuseport().bind().spec(), "second")));
+
+        assertTrue(states.get(0).bound(), states.get(0).error());
+        assertTrue(states.get(1).bound(), states.get(1).error());
+        assertEquals(2, listeners.sockets().size());
+        assertEquals("wildcard", greeting("127.0.0.1", port));
         assertEquals("second", greeting("127.0.0.2", port));
     }
 
@@ -288,6 +368,37 @@ class ListenerSetTest {
         }
     }
 
+    @Test
+    void refusesSocketParametersOfAnIpv4ListenBesideTheIpv6WildcardWithoutTouchingTheBoundOnes() throws Exception {
+        int port = TestListen.freePort();
+        listeners.apply(List.of(new ListenBinding(TestListen.on("127.0.0.1", port).spec(), "A")));
+        int shared = TestListen.freePort();
+        ListenSpec own = TestListen.on("127.0.0.2", shared).bind().backlog(16).spec();
+
+        UnsupportedListenException e = assertThrows(UnsupportedListenException.class, () -> listeners.apply(List.of(
+                new ListenBinding(TestListen.on("::", shared).spec(), "v6"),
+                new ListenBinding(own, "v4"))));
+
+        assertSame(own, e.spec());
+        assertEquals("the \"bind\", \"backlog=\" parameters of \"listen 127.0.0.2:" + shared + "\" cannot be "
+                + "honoured: \"listen [::]:" + shared + "\" is one dual-stack socket that also serves IPv4 on port "
+                + shared + " (Java has no IPV6_V6ONLY), so an IPv4 listen of that port cannot have a socket or "
+                + "socket options of its own", e.getMessage());
+        assertEquals(1, listeners.sockets().size());
+        assertEquals("A", greeting("127.0.0.1", port));
+    }
+
+    @Test
+    void refusesSocketParametersOfTheIpv4WildcardBesideTheIpv6Wildcard() {
+        int port = TestListen.freePort();
+        UnsupportedListenException e = assertThrows(UnsupportedListenException.class, () -> listeners.apply(List.of(
+                new ListenBinding(TestListen.on("0.0.0.0", port).keepalive(Duration.ofSeconds(30), null, null).spec(), "v4"),
+                new ListenBinding(TestListen.on("::", port).spec(), "v6"))));
+        assertTrue(e.getMessage().startsWith("the \"so_keepalive=\" parameter of \"listen 0.0.0.0:" + port + "\""),
+                e.getMessage());
+        assertEquals(0, listeners.sockets().size());
+    }
+
     // ------------------------------------------------------------ helpers
 
     private ListeningSocket onlySocket() {
@@ -308,6 +419,27 @@ class ListenerSetTest {
             reference.setOption(option, value);
             return reference.getOption(option);
         }
+    }
+
+    /**
+     * The backlog of the socket listening on 127.0.0.1:port, as the kernel reports it: Send-Q of
+     * a listening socket in {@code ss -l} (sock_diag). Nothing else shows it: neither the JDK nor
+     * /proc/net/tcp. ss comes with iproute2 (.ci/run installs it).
+     */
+    private static int listenBacklog(int port) throws Exception {
+        Process ss;
+        try {
+            ss = new ProcessBuilder("ss", "-Hltn", "sport = :" + port).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new AssertionError("ss (iproute2) is needed to read a listen backlog back: " + e.getMessage(), e);
+        }
+        String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+        assertTrue(ss.waitFor(10, TimeUnit.SECONDS) && ss.exitValue() == 0, out);
+        String[] columns = out.split("\\s+"); // State Recv-Q Send-Q Local-Address:Port Peer-Address:Port
+        assertEquals(5, columns.length, "one listening socket on port " + port + ": " + out);
+        assertEquals("LISTEN", columns[0], out);
+        assertEquals("127.0.0.1:" + port, columns[3], out);
+        return Integer.parseInt(columns[2]);
     }
 
     @SuppressWarnings("unchecked")

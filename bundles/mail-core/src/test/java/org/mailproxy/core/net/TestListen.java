@@ -68,6 +68,12 @@ public final class TestListen {
         return this;
     }
 
+    /** {@code so_keepalive=on} or {@code so_keepalive=off}. */
+    public TestListen keepalive(boolean on) {
+        keepalive = new ListenSpec.KeepAlive(on, null, null, null);
+        return this;
+    }
+
     public ListenSpec spec() {
         return new ListenSpec(address, null, false, false, backlog, rcvbuf, sndbuf, bind, ipv6only, reuseport,
                 keepalive, "test.conf", 1);
