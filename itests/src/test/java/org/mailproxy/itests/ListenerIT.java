@@ -7,6 +7,7 @@ import static org.junit.Assert.fail;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.ConnectException;
@@ -144,13 +145,17 @@ public class ListenerIT extends MailProxyTestSupport {
         props.put("error_log", serverLog + " debug");
         extra.update(props);
         awaitTrue("listener on " + port, () -> accepts(port));
-        // Pax Logging applies its new configuration asynchronously; the appender creates its file
-        awaitTrue(serverLog + " created", () -> Files.exists(serverLog));
-        try (Client client = new Client(port)) {
-            assertGreeting(client.readLine());
-        }
+        // Pax Logging applies its new configuration asynchronously, and the file can be there
+        // before the logger's level is DEBUG: connect until a connection is logged
         String connected = "connected to 127.0.0.1:" + port;
-        awaitTrue(serverLog + " has the connection", () -> read(serverLog).contains(connected));
+        awaitTrue(serverLog + " has a connection", () -> {
+            try (Client client = new Client(port)) {
+                assertGreeting(client.readLine());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return read(serverLog).contains(connected);
+        });
         String line = read(serverLog).lines().filter(l -> l.contains(connected)).findFirst().orElseThrow();
         assertTrue(line, line.matches("\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d \\[debug\\] \\d+#\\d+: \\*\\d+ client "
                 + "127\\.0\\.0\\.1:\\d+ connected to 127\\.0\\.0\\.1:" + port));
