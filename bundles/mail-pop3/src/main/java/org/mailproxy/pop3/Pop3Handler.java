@@ -1,5 +1,6 @@
 package org.mailproxy.pop3;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.time.Duration;
@@ -567,8 +568,9 @@ final class Pop3Handler implements ProtocolHandler {
         return parser.args();
     }
 
+    /** A USER, PASS or APOP argument: the client's bytes, one char per byte, as the auth SPI carries credentials. */
     private String arg(int n) {
-        return new String(parser.args().get(n), UTF_8);
+        return new String(parser.args().get(n), ISO_8859_1);
     }
 
     /** The bytes as text with a-z upper-cased and nothing else changed (nginx compares mechanism names with ngx_strncasecmp). */

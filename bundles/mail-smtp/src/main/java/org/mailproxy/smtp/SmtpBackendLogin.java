@@ -1,5 +1,6 @@
 package org.mailproxy.smtp;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.net.Inet6Address;
@@ -39,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * ends the session: with {@code proxy_pass_error_message on} the client gets the backend's reply,
  * otherwise {@code 451 4.3.2 Internal server error}; so do a reply longer than
  * {@code proxy_buffer}, a failed connection, a backend that closes and the {@code timeout}.
+ *
+ * <p>The login, password and envelope are the client's (or the auth server's) bytes, one char per
+ * byte (ISO-8859-1); each command is written back as those bytes.
  */
 final class SmtpBackendLogin implements BackendLogin {
 
@@ -124,7 +128,7 @@ final class SmtpBackendLogin implements BackendLogin {
             return;
         }
         data.position(data.limit()); // nginx resets its buffer after each reply
-        backend.write(next().getBytes(UTF_8));
+        backend.write(next().getBytes(ISO_8859_1));
     }
 
     @Override
@@ -147,10 +151,10 @@ final class SmtpBackendLogin implements BackendLogin {
         case START: {
             if (backend.mustStartTls()) {
                 state = State.TLS_EHLO;
-                return "EHLO " + config.serverName() + "\r\n";
+                return "EHLO " + serverName() + "\r\n";
             }
             boolean ehlo = envelope.esmtp() || config.xclient();
-            String line = (ehlo ? "EHLO " : "HELO ") + config.serverName() + "\r\n";
+            String line = (ehlo ? "EHLO " : "HELO ") + serverName() + "\r\n";
             state = config.xclient() ? State.HELO_XCLIENT
                     : authNone ? State.HELO_FROM
                     : config.proxySmtpAuth() ? State.HELO_AUTH
@@ -179,7 +183,7 @@ final class SmtpBackendLogin implements BackendLogin {
         }
         case HELO_AUTH:
         case XCLIENT_AUTH: {
-            byte[] plain = ("\0" + (login == null ? "" : login) + "\0" + password).getBytes(UTF_8);
+            byte[] plain = ("\0" + (login == null ? "" : login) + "\0" + password).getBytes(ISO_8859_1);
             state = State.AUTH_PLAIN;
             return "AUTH PLAIN " + Base64.getEncoder().encodeToString(plain) + "\r\n";
         }
@@ -193,6 +197,11 @@ final class SmtpBackendLogin implements BackendLogin {
         default:
             throw new IllegalStateException(state.toString());
         }
+    }
+
+    /** server_name (configuration text, UTF-8) as one char per byte, like the rest of the line. */
+    private String serverName() {
+        return new String(config.serverName().getBytes(UTF_8), ISO_8859_1);
     }
 
     /** {@code XCLIENT ADDR=... [LOGIN=...] NAME=...}, values in xtext. */

@@ -1,5 +1,6 @@
 package org.mailproxy.smtp;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.time.Duration;
@@ -324,7 +325,7 @@ final class SmtpHandler implements ProtocolHandler {
             reply = INVALID_ARGUMENT;
             return Rc.OK;
         }
-        helo = new String(args.get(0), UTF_8);
+        helo = new String(args.get(0), ISO_8859_1); // the client's bytes, one char per byte, as the SPI carries them
         from = null;
         to = null;
         if (parser.command() == SmtpParser.Command.HELO) {

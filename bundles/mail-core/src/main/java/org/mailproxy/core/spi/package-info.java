@@ -4,6 +4,10 @@
  * org.mailproxy.core.spi.MailProtocol} (imap, pop3, smtp), {@link
  * org.mailproxy.core.spi.Authenticator} (auth_http) and {@link org.mailproxy.core.spi.HostResolver}
  * (resolver). Each is registered as an OSGi service (Declarative Services) by its bundle.
+ *
+ * <p>2.0.0: the credentials in {@link org.mailproxy.core.spi.AuthRequest} and {@link
+ * org.mailproxy.core.spi.AuthResult.Ok} are the client's bytes as ISO-8859-1 (one char per byte),
+ * no longer UTF-8 text; the signatures are the same, the meaning is not, so both sides must agree.
  */
-@org.osgi.annotation.versioning.Version("1.2.0")
+@org.osgi.annotation.versioning.Version("2.0.0")
 package org.mailproxy.core.spi;

@@ -94,9 +94,9 @@ final class AuthHttpResponse {
             } else if (h.is("Auth-Port")) {
                 port = h.text();
             } else if (h.is("Auth-User")) {
-                user = h.text();
+                user = h.bytesAsText();
             } else if (h.is("Auth-Pass")) {
-                pass = h.text();
+                pass = h.bytesAsText();
             } else if (h.is("Auth-Wait")) {
                 long n = Values.parseNumber(h.text());
                 if (n >= 0) {

@@ -229,7 +229,7 @@ class AuthHttpRequestTest {
         String expected = "GET /mail/auth HTTP/1.0\r\n"
                 + "Host: 127.0.0.1\r\n"
                 + "Auth-Method: plain\r\n"
-                + "Auth-User: a%20b%25c%0D%0AInjected:%20yes%00%01%1F\u007f~\u00c3\u00a9\r\n"
+                + "Auth-User: a%20b%25c%0D%0AInjected:%20yes%00%01%1F\u007f~\u00e9\r\n"
                 + "Auth-Pass: p%0D%0AX-Evil:%201%09%2525%20\r\n"
                 + "Auth-Protocol: imap\r\n"
                 + "Auth-Login-Attempt: 1\r\n"
