@@ -21,7 +21,7 @@ import org.mailproxy.core.spi.AuthRequest;
  * </pre>
  *
  * <p>The one line nginx does not send, {@code Connection: keep-alive}, comes last, with
- * {@code auth_http_keepalive on} (the default) over TCP, unless an {@code auth_http_header} line
+ * {@code auth_http_keepalive on} (the default), unless an {@code auth_http_header} line
  * sends a {@code Connection} header already; see {@link KeepAlive} for why HTTP/1.0 stays.
  *
  * <p>Auth-User, Auth-Pass and Auth-SSL-Cert are escaped with {@link Escape#mailAuth}; the other
