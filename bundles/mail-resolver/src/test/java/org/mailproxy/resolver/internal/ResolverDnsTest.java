@@ -22,6 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.mailproxy.core.config.ServerConfig;
 import org.mailproxy.core.spi.HostResolver.HostName;
 import org.mailproxy.core.spi.HostResolver.HostName.Status;
+import org.mailproxy.resolver.ResolverSettings;
 import org.mailproxy.resolver.ZoneStats;
 
 /**
@@ -320,6 +321,26 @@ class ResolverDnsTest {
                     resolve("127.0.0.41", withValid, "resolver_timeout 2s;"), "valid=60s: answered from the cache");
             assertEquals(new HostName(Status.TEMPUNAVAIL, null),
                     resolve("127.0.0.42", withoutValid, "resolver_timeout 2s;"), "TTL 0: not cached");
+        }
+    }
+
+    /**
+     * A name server on the IPv6 loopback: asked over IPv6, and written as nginx writes it
+     * ({@code [::1]:PORT}) in the settings and the log lines. Fails, saying why, on a host without ::1.
+     */
+    @Test
+    void aNameServerOnIpv6Loopback() {
+        try (Dnsmasq six = Dnsmasq.startOnIpv6Loopback(dir, records())) {
+            String endpoint = "[::1]:" + six.port();
+            assertEquals(endpoint, six.endpoint());
+            ServerConfig server = TestConfigs.server(module, "resolver " + endpoint + " valid=5s;");
+            ResolverSettings settings = server.get("resolver");
+            assertEquals(endpoint + " valid=5s", settings.toString());
+            assertEquals(endpoint, DnsEngine.text(settings.servers().get(0)), "the resolver's name in log lines");
+
+            assertEquals(new HostName(Status.FOUND, "good.example.test"), resolve(ip("127.0.0.10"), server));
+            assertEquals(1, six.queries("PTR", "10.0.0.127.in-addr.arpa"));
+            assertTrue(six.output().contains("query[PTR] 10.0.0.127.in-addr.arpa from ::1"), six.output());
         }
     }
 

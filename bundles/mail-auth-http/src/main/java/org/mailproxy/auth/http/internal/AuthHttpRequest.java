@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import org.mailproxy.core.spi.AuthRequest;
+import org.mailproxy.core.util.InetText;
 
 /**
  * Builds the auth_http request as {@code ngx_mail_auth_http_create_request()} does (Angie's, the

@@ -8,6 +8,7 @@ import org.mailproxy.core.config.Values;
 import org.mailproxy.core.spi.AuthRequest;
 import org.mailproxy.core.spi.AuthResult;
 import org.mailproxy.core.spi.BackendTlsMode;
+import org.mailproxy.core.util.InetText;
 
 /**
  * What the headers of an auth_http response mean, as {@code ngx_mail_auth_http_process_headers()}

@@ -2,6 +2,7 @@ package org.mailproxy.auth.http.internal;
 
 import org.mailproxy.core.session.MailLog;
 import org.mailproxy.core.spi.AuthRequest;
+import org.mailproxy.core.util.InetText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
