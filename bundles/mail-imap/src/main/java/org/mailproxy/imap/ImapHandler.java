@@ -420,7 +420,7 @@ final class ImapHandler implements ProtocolHandler {
         session.suspendReading();
         session.authenticating(text(login)); // console, JMX, session log: the login name, never the password
         loginAttempt++;
-        AuthRequest request = new AuthRequest(authMethod, text(login), text(password),
+        AuthRequest request = new AuthRequest(authMethod, bytesAsText(login), bytesAsText(password),
                 authMethod.equals("cram-md5") ? salt : null, "imap", loginAttempt, session.clientAddress(), null,
                 session.proxyProtocol(), null).withTls(session.tlsInfo())
                 .withSession(session.id(), session.localAddress());
@@ -461,8 +461,8 @@ final class ImapHandler implements ProtocolHandler {
     }
 
     private void backend(AuthResult.Ok ok) {
-        byte[] user = ok.user() != null ? same(ok.user(), login) : login;
-        byte[] pass = ok.password() != null ? same(ok.password(), password) : plaintext() ? password : null;
+        byte[] user = ok.user() != null ? bytes(ok.user()) : login;
+        byte[] pass = ok.password() != null ? bytes(ok.password()) : plaintext() ? password : null;
         clearCredentials();
         if (pass == null) {
             LOG.error("*{} auth server did not send password", session.id());
@@ -554,20 +554,19 @@ final class ImapHandler implements ProtocolHandler {
         session.write((lineTag == null ? "*" : lineTag) + " " + text);
     }
 
-    /** Text for the auth server and logs: the bytes as UTF-8. */
+    /** Text for logs: the bytes as UTF-8. */
     static String text(byte[] bytes) {
         return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
     }
 
-    /**
-     * The backend's login or password from the auth server's answer: the client's own bytes when
-     * it is what the client sent (an authenticator echoes the request), else the answer as UTF-8.
-     */
-    private static byte[] same(String answer, byte[] client) {
-        if (client != null && answer.equals(text(client))) {
-            return client;
-        }
-        return answer.getBytes(StandardCharsets.UTF_8);
+    /** Credentials for the authenticator: the client's bytes, one char per byte, as the SPI carries them. */
+    private static String bytesAsText(byte[] bytes) {
+        return bytes == null ? null : new String(bytes, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Auth-User or Auth-Pass from the auth server (one char per byte) back to the bytes it sent, for the backend. */
+    private static byte[] bytes(String answer) {
+        return answer.getBytes(StandardCharsets.ISO_8859_1);
     }
 
     private static String oneLine(String text) {

@@ -336,16 +336,35 @@ class ImapSessionTest {
         auth.respond(h -> Map.of("Auth-Status", "OK", "Auth-Server", "127.0.0.1",
                 "Auth-Port", String.valueOf(backend.port())));
         serve("");
-        // UTF-8 and a byte that is not UTF-8: the backend gets exactly what the client sent
-        byte[] login = {'j', (byte) 0xc3, (byte) 0xb6, 'r', 'g', (byte) 0xff};
+        // UTF-8, a Latin-1 byte (0xE9) and a byte that is never UTF-8 (0xFF): the auth server and
+        // the backend get exactly what the client sent
+        byte[] login = {'j', (byte) 0xc3, (byte) 0xb6, 'r', 'g', (byte) 0xe9, (byte) 0xff};
         try (Client c = client()) {
             c.send("a1 LOGIN {" + login.length + "+}\r\n");
             c.send(login);
-            c.send(" \"pa ss\\\"\"\r\n");
+            c.send(" {4+}\r\n");
+            c.send(new byte[] {'p', (byte) 0xff, ' ', (byte) 0xe9});
+            c.send("\r\n");
             assertEquals("a1 OK LOGIN completed", c.readLine());
         }
-        assertEquals("a1 LOGIN {6}\r\n" + new String(login, StandardCharsets.ISO_8859_1) + " {6}\r\npa ss\"\r\n",
+        // the JDK's HttpServer reads header bytes one char per byte; nginx escapes only space, % and controls
+        assertEquals("j\u00c3\u00b6rg\u00e9\u00ff", auth.lastRequest().get("auth-user"));
+        assertEquals("p\u00ff%20\u00e9", auth.lastRequest().get("auth-pass"));
+        assertEquals("a1 LOGIN {7}\r\n" + new String(login, StandardCharsets.ISO_8859_1) + " {4}\r\np\u00ff \u00e9\r\n",
                 backend.received(0));
+    }
+
+    @Test
+    void authUserAndAuthPassBytesGoToTheBackendAsSent() throws Exception {
+        // header values the JDK's HttpServer writes one byte per char: 0xE9 and 0xFF on the wire
+        auth.respond(h -> Map.of("Auth-Status", "OK", "Auth-Server", "127.0.0.1",
+                "Auth-Port", String.valueOf(backend.port()), "Auth-User", "r\u00e9al\u00ff", "Auth-Pass", "\u00ff\u00e9"));
+        serve("");
+        try (Client c = client()) {
+            c.line("t LOGIN alias whatever");
+            assertEquals("t OK LOGIN completed", c.readLine());
+        }
+        assertEquals("t LOGIN {5}\r\nr\u00e9al\u00ff {2}\r\n\u00ff\u00e9\r\n", backend.received(0));
     }
 
     // ---------------------------------------------------------------- pipelining

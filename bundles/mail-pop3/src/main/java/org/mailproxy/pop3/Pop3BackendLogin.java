@@ -1,5 +1,6 @@
 package org.mailproxy.pop3;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import org.apache.mina.core.buffer.IoBuffer;
@@ -35,6 +36,7 @@ final class Pop3BackendLogin implements BackendLogin {
     private enum State { GREETING, STLS, USER, PASS }
 
     private final MailSession session;
+    /** The login and password: the client's or the auth server's bytes, one char per byte (ISO-8859-1). */
     private final String user;
     private final String password;
     private final boolean passErrorMessage;
@@ -117,7 +119,7 @@ final class Pop3BackendLogin implements BackendLogin {
     private void send(State next, String command, IoBuffer data) {
         data.position(data.limit());
         state = next;
-        backend.write(command.getBytes(UTF_8));
+        backend.write(command.getBytes(ISO_8859_1)); // the login and password are bytes, one char per byte
     }
 
     /** The backend refused a step: its reply goes to the client only with proxy_pass_error_message on. */

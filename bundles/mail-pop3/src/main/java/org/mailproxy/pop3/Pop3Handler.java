@@ -1,5 +1,6 @@
 package org.mailproxy.pop3;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.time.Duration;
@@ -451,7 +452,7 @@ final class Pop3Handler implements ProtocolHandler {
     private void authenticate() {
         waiting = true;
         session.suspendReading();
-        session.authenticating(login); // console, JMX, session log: the login name, never the password
+        session.authenticating(readable(login)); // console, JMX, session log: the login name, never the password
         loginAttempt++;
         boolean salted = method == Method.APOP || method == Method.CRAM_MD5;
         AuthRequest request = new AuthRequest(method.authName, login, password, salted ? salt : null, Pop3Protocol.NAME,
@@ -567,8 +568,14 @@ final class Pop3Handler implements ProtocolHandler {
         return parser.args();
     }
 
+    /** A USER, PASS or APOP argument: the client's bytes, one char per byte, as the auth SPI carries credentials. */
     private String arg(int n) {
-        return new String(parser.args().get(n), UTF_8);
+        return new String(parser.args().get(n), ISO_8859_1);
+    }
+
+    /** A login (its bytes one char per byte) as text for people: the bytes as UTF-8, as the IMAP module shows them. */
+    private static String readable(String bytesAsChars) {
+        return bytesAsChars == null ? null : new String(bytesAsChars.getBytes(ISO_8859_1), UTF_8);
     }
 
     /** The bytes as text with a-z upper-cased and nothing else changed (nginx compares mechanism names with ngx_strncasecmp). */

@@ -175,6 +175,52 @@ class Pop3SessionTest {
         assertEquals("PASS a b  c", backend.received().poll(5, TimeUnit.SECONDS));
     }
 
+    /** Latin-1 (0xE9) and never-UTF-8 (0xFF) bytes: the auth server and the backend get the client's bytes. */
+    @Test
+    void loginBytesReachTheBackendUnchanged() throws Exception {
+        backend.passReply("+OK Logged in."); // users the backend does not know
+        auth.answer(r -> auth.ok());
+        RawClient c = greeted(proxy());
+        c.sendBytes(new byte[] {'U', 'S', 'E', 'R', ' ', 'j', (byte) 0xc3, (byte) 0xb6, (byte) 0xe9, (byte) 0xff, '\r', '\n'});
+        assertEquals("+OK", c.readLine());
+        c.sendBytes(new byte[] {'P', 'A', 'S', 'S', ' ', 'p', (byte) 0xff, ' ', (byte) 0xe9, '\r', '\n'});
+        assertEquals("+OK Logged in.", c.readLine());
+        // the JDK's HttpServer reads header bytes one char per byte; nginx escapes only space, % and controls
+        assertEquals("j\u00c3\u00b6\u00e9\u00ff", auth.lastRequest().get("Auth-User"));
+        assertEquals("p\u00ff%20\u00e9", auth.lastRequest().get("Auth-Pass"));
+        assertEquals("USER j\u00c3\u00b6\u00e9\u00ff", backend.received().poll(5, TimeUnit.SECONDS));
+        assertEquals("PASS p\u00ff \u00e9", backend.received().poll(5, TimeUnit.SECONDS));
+    }
+
+    /** The same bytes through AUTH PLAIN and AUTH LOGIN (base64), and Auth-User / Auth-Pass bytes from the auth server. */
+    @Test
+    void saslLoginBytesAndAuthServerOverridesReachTheBackendUnchanged() throws Exception {
+        byte[] plain = {0, 'j', (byte) 0xe9, (byte) 0xff, 0, 'p', (byte) 0xff, (byte) 0xe9};
+        backend.passReply("+OK Logged in."); // users the backend does not know
+        auth.answer(r -> auth.ok());
+        RawClient c = greeted(proxy());
+        assertEquals("+OK Logged in.", c.command("AUTH PLAIN " + Base64.getEncoder().encodeToString(plain)));
+        assertEquals("j\u00e9\u00ff", auth.lastRequest().get("Auth-User"));
+        assertEquals("p\u00ff\u00e9", auth.lastRequest().get("Auth-Pass"));
+        assertEquals("USER j\u00e9\u00ff", backend.received().poll(5, TimeUnit.SECONDS));
+        assertEquals("PASS p\u00ff\u00e9", backend.received().poll(5, TimeUnit.SECONDS));
+
+        auth.answer(r -> {
+            var ok = auth.ok();
+            ok.put("Auth-User", "r\u00e9al\u00ff"); // the JDK's HttpServer writes one byte per char
+            ok.put("Auth-Pass", "\u00ff\u00e9");
+            return ok;
+        });
+        c = greeted(proxy());
+        assertEquals("+ VXNlcm5hbWU6", c.command("AUTH LOGIN"));
+        assertEquals("+ UGFzc3dvcmQ6", c.command(Base64.getEncoder().encodeToString(new byte[] {'u', (byte) 0xe9})));
+        assertEquals("+OK Logged in.", c.command(Base64.getEncoder().encodeToString(new byte[] {(byte) 0xff})));
+        assertEquals("u\u00e9", auth.lastRequest().get("Auth-User"));
+        assertEquals("\u00ff", auth.lastRequest().get("Auth-Pass"));
+        assertEquals("USER r\u00e9al\u00ff", backend.received().poll(5, TimeUnit.SECONDS));
+        assertEquals("PASS \u00ff\u00e9", backend.received().poll(5, TimeUnit.SECONDS));
+    }
+
     @Test
     void apopDigestCheckedByTheAuthServer() throws Exception {
         RawClient c = proxy("pop3_auth plain apop;", "").client();

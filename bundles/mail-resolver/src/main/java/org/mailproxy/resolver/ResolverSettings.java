@@ -1,10 +1,10 @@
 package org.mailproxy.resolver;
 
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.mailproxy.core.util.InetText;
 
 /**
  * The value of the {@code resolver} directive, as {@code ServerConfig.get("resolver")} returns it:
@@ -52,11 +52,7 @@ public record ResolverSettings(List<InetSocketAddress> servers, Duration valid, 
             if (out.length() > 0) {
                 out.append(' ');
             }
-            String host = server.getAddress() == null ? server.getHostString() : server.getAddress().getHostAddress();
-            if (server.getAddress() instanceof Inet6Address) {
-                host = "[" + host + "]";
-            }
-            out.append(host).append(':').append(server.getPort());
+            out.append(InetText.hostPort(server)); // nginx's form: 127.0.0.1:53, [::1]:5353
         }
         if (!valid.isZero()) {
             out.append(" valid=").append(valid.toSeconds()).append('s');

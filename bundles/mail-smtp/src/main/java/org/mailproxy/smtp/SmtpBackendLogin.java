@@ -1,11 +1,13 @@
 package org.mailproxy.smtp;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.Base64;
 import org.apache.mina.core.buffer.IoBuffer;
+import org.mailproxy.core.util.InetText;
 import org.mailproxy.core.session.Backend;
 import org.mailproxy.core.session.BackendLogin;
 import org.mailproxy.core.session.MailLog;
@@ -39,6 +41,9 @@ import org.slf4j.LoggerFactory;
  * ends the session: with {@code proxy_pass_error_message on} the client gets the backend's reply,
  * otherwise {@code 451 4.3.2 Internal server error}; so do a reply longer than
  * {@code proxy_buffer}, a failed connection, a backend that closes and the {@code timeout}.
+ *
+ * <p>The login, password and envelope are the client's (or the auth server's) bytes, one char per
+ * byte (ISO-8859-1); each command is written back as those bytes.
  */
 final class SmtpBackendLogin implements BackendLogin {
 
@@ -124,7 +129,7 @@ final class SmtpBackendLogin implements BackendLogin {
             return;
         }
         data.position(data.limit()); // nginx resets its buffer after each reply
-        backend.write(next().getBytes(UTF_8));
+        backend.write(next().getBytes(ISO_8859_1));
     }
 
     @Override
@@ -147,10 +152,10 @@ final class SmtpBackendLogin implements BackendLogin {
         case START: {
             if (backend.mustStartTls()) {
                 state = State.TLS_EHLO;
-                return "EHLO " + config.serverName() + "\r\n";
+                return "EHLO " + serverName() + "\r\n";
             }
             boolean ehlo = envelope.esmtp() || config.xclient();
-            String line = (ehlo ? "EHLO " : "HELO ") + config.serverName() + "\r\n";
+            String line = (ehlo ? "EHLO " : "HELO ") + serverName() + "\r\n";
             state = config.xclient() ? State.HELO_XCLIENT
                     : authNone ? State.HELO_FROM
                     : config.proxySmtpAuth() ? State.HELO_AUTH
@@ -179,7 +184,7 @@ final class SmtpBackendLogin implements BackendLogin {
         }
         case HELO_AUTH:
         case XCLIENT_AUTH: {
-            byte[] plain = ("\0" + (login == null ? "" : login) + "\0" + password).getBytes(UTF_8);
+            byte[] plain = ("\0" + (login == null ? "" : login) + "\0" + password).getBytes(ISO_8859_1);
             state = State.AUTH_PLAIN;
             return "AUTH PLAIN " + Base64.getEncoder().encodeToString(plain) + "\r\n";
         }
@@ -195,9 +200,17 @@ final class SmtpBackendLogin implements BackendLogin {
         }
     }
 
+    /** server_name (configuration text, UTF-8) as one char per byte, like the rest of the line. */
+    private String serverName() {
+        return new String(config.serverName().getBytes(UTF_8), ISO_8859_1);
+    }
+
     /**
-     * {@code XCLIENT ADDR=... [LOGIN=...] NAME=...}: the address as nginx's {@code addr_text}, after
-     * {@code IPV6:} for an IPv6 client; LOGIN and NAME in xtext.
+     * {@code XCLIENT ADDR=... [LOGIN=...] NAME=...}: the address as nginx's {@code addr_text}
+     * ({@link InetText#text}), after {@code IPV6:} for an IPv6 client; LOGIN and NAME in xtext.
+     * Java gives an IPv4-mapped client as an IPv4 address, so it is sent as {@code ADDR=a.b.c.d},
+     * where nginx on a dual-stack socket sends {@code ADDR=IPV6:::ffff:a.b.c.d} (which a Postfix
+     * without IPv6 refuses).
      */
     private String xclient() {
         InetAddress address = session.clientAddress().getAddress();
@@ -205,64 +218,12 @@ final class SmtpBackendLogin implements BackendLogin {
         if (address instanceof Inet6Address) {
             line.append("IPV6:");
         }
-        line.append(addressText(address.getAddress()));
+        line.append(InetText.text(address));
         if (login != null && !login.isEmpty() && !config.proxySmtpAuth()) {
             line.append(" LOGIN=").append(Xtext.encode(login));
         }
         line.append(" NAME=").append(Xtext.encode(hostName));
         return line.append("\r\n").toString();
-    }
-
-    /*
-     * nginx's addr_text (ngx_inet_ntop): a dotted quad, or IPv6 compressed as ngx_inet6_ntop does
-     * it: the longest run of two or more zero words as "::", lower-case hex, no zone, and the last
-     * 32 bits as a dotted quad after ::ffff: or a run of 6 leading zero words. Java gives an
-     * IPv4-mapped client as an Inet4Address, so it is sent as ADDR=a.b.c.d, where nginx on a
-     * dual-stack socket sends ADDR=IPV6:::ffff:a.b.c.d (which a Postfix without IPv6 refuses).
-     * mail-core exports no such formatter yet (auth_http's InetText is internal to its bundle).
-     */
-    private static String addressText(byte[] p) {
-        if (p.length == 4) {
-            return (p[0] & 0xff) + "." + (p[1] & 0xff) + "." + (p[2] & 0xff) + "." + (p[3] & 0xff);
-        }
-        int zero = -1;
-        int max = 1;
-        for (int i = 0; i < 16; ) {
-            int j = i;
-            while (j < 16 && p[j] == 0 && p[j + 1] == 0) {
-                j += 2;
-            }
-            if ((j - i) / 2 > max) {
-                zero = i;
-                max = (j - i) / 2;
-            }
-            i = j == i ? i + 2 : j;
-        }
-        StringBuilder text = new StringBuilder(45);
-        int end = 16;
-        if (zero == 0) {
-            if ((max == 5 && (p[10] & 0xff) == 0xff && (p[11] & 0xff) == 0xff) || max == 6
-                    || (max == 7 && p[14] != 0 && p[15] != 1)) {
-                end = 12;
-            }
-            text.append(':');
-        }
-        for (int i = 0; i < end; i += 2) {
-            if (i == zero) {
-                text.append(':');
-                i += (max - 1) * 2;
-                continue;
-            }
-            text.append(Integer.toHexString((p[i] & 0xff) << 8 | (p[i + 1] & 0xff)));
-            if (i < 14) {
-                text.append(':');
-            }
-        }
-        if (end == 12) {
-            text.append(p[12] & 0xff).append('.').append(p[13] & 0xff).append('.').append(p[14] & 0xff)
-                    .append('.').append(p[15] & 0xff);
-        }
-        return text.toString();
     }
 
     /** The codes each state accepts ({@code ngx_mail_proxy_read_response}). */

@@ -1,5 +1,6 @@
 package org.mailproxy.smtp;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.time.Duration;
@@ -324,7 +325,7 @@ final class SmtpHandler implements ProtocolHandler {
             reply = INVALID_ARGUMENT;
             return Rc.OK;
         }
-        helo = new String(args.get(0), UTF_8);
+        helo = new String(args.get(0), ISO_8859_1); // the client's bytes, one char per byte, as the SPI carries them
         from = null;
         to = null;
         if (parser.command() == SmtpParser.Command.HELO) {
@@ -602,7 +603,7 @@ final class SmtpHandler implements ProtocolHandler {
     private void authenticate() {
         waiting = true;
         session.suspendReading();
-        session.authenticating(method == Method.NONE ? null : login); // console, JMX, session log; never the password
+        session.authenticating(method == Method.NONE ? null : readable(login)); // console, JMX, session log; never the password
         parser.expectCommand();
         loginAttempt++;
         boolean none = method == Method.NONE;
@@ -720,6 +721,11 @@ final class SmtpHandler implements ProtocolHandler {
 
     private byte[] arg(int n) {
         return parser.args().get(n);
+    }
+
+    /** A login (its bytes one char per byte) as text for people: the bytes as UTF-8, as the IMAP module shows them. */
+    private static String readable(String bytesAsChars) {
+        return bytesAsChars == null ? null : new String(bytesAsChars.getBytes(ISO_8859_1), UTF_8);
     }
 
     /** The bytes as text with a-z upper-cased and nothing else changed (nginx compares mechanism names with ngx_strncasecmp). */

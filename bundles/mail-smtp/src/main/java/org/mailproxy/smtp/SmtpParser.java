@@ -78,10 +78,10 @@ final class SmtpParser {
     /**
      * The last complete command from its first byte to the end of its last argument, spaces
      * inside kept as sent (nginx's {@code cmd} for MAIL FROM and RCPT TO, replayed to the
-     * backend and sent to the auth server).
+     * backend and sent to the auth server), its bytes one char per byte (ISO-8859-1).
      */
     String commandText() {
-        return new String(line, 0, argsEnd, StandardCharsets.UTF_8);
+        return new String(line, 0, argsEnd, StandardCharsets.ISO_8859_1);
     }
 
     /**

@@ -15,9 +15,9 @@ final class Xtext {
     private Xtext() {
     }
 
-    /** The xtext of the UTF-8 bytes of {@code value}. */
+    /** The xtext of {@code value}, a login as the client sent it: its bytes one char per byte (ISO-8859-1). */
     static String encode(String value) {
-        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = value.getBytes(StandardCharsets.ISO_8859_1);
         StringBuilder out = new StringBuilder(bytes.length + 8);
         for (byte b : bytes) {
             int c = b & 0xff;

@@ -548,6 +548,45 @@ class SmtpSessionTest {
         assertEquals("XCLIENT ADDR=IPV6:::1 LOGIN=alice NAME=[UNAVAILABLE]", backend.last().lines.get(1));
     }
 
+    /**
+     * Latin-1 (0xE9) and never-UTF-8 (0xFF) bytes in the credentials: the auth server gets the
+     * client's bytes, the backend the client's or the auth server's (AUTH PLAIN, XCLIENT LOGIN).
+     */
+    @Test
+    void loginBytesReachTheBackendUnchanged() throws Exception {
+        Base64.Encoder base64 = Base64.getEncoder();
+        auth.respond(h -> Map.of("Auth-Status", "OK", "Auth-Server", "127.0.0.1",
+                "Auth-Port", String.valueOf(backend.port())));
+        backend.override("AUTH", line -> "235 2.7.0 Authentication successful");
+        serve("proxy_smtp_auth on;");
+        byte[] plain = {0, 'j', (byte) 0xe9, (byte) 0xff, 0, 'p', (byte) 0xff, ' ', (byte) 0xe9};
+        Client c = client();
+        assertEquals("235 2.0.0 OK", c.command("AUTH PLAIN " + base64.encodeToString(plain)));
+        // the JDK's HttpServer reads header bytes one char per byte; nginx escapes only space, % and controls
+        assertEquals("j\u00e9\u00ff", auth.lastRequest().get("auth-user"));
+        assertEquals("p\u00ff%20\u00e9", auth.lastRequest().get("auth-pass"));
+        assertEquals("AUTH PLAIN " + base64.encodeToString(plain), backend.last().lines.get(2));
+        proxy.close();
+
+        // Auth-User and Auth-Pass bytes (the JDK's HttpServer writes one byte per char)
+        auth.respond(h -> Map.of("Auth-Status", "OK", "Auth-Server", "127.0.0.1",
+                "Auth-Port", String.valueOf(backend.port()), "Auth-User", "r\u00e9al\u00ff", "Auth-Pass", "\u00ff\u00e9"));
+        serve("proxy_smtp_auth on;");
+        c = client();
+        assertEquals("334 UGFzc3dvcmQ6", c.command("AUTH LOGIN " + base64.encodeToString(new byte[] {'u', (byte) 0xff})));
+        assertEquals("235 2.0.0 OK", c.command(base64.encodeToString(new byte[] {(byte) 0xe9})));
+        assertEquals("u\u00ff", auth.lastRequest().get("auth-user"));
+        assertEquals("\u00e9", auth.lastRequest().get("auth-pass"));
+        assertEquals("AUTH PLAIN " + base64.encodeToString(new byte[] {0, 'r', (byte) 0xe9, 'a', 'l', (byte) 0xff, 0,
+                (byte) 0xff, (byte) 0xe9}), backend.last().lines.get(2));
+        proxy.close();
+
+        serve("");
+        c = client();
+        assertEquals("235 2.0.0 OK", c.command("AUTH PLAIN " + base64.encodeToString(plain)));
+        assertEquals("XCLIENT ADDR=127.0.0.1 LOGIN=r+E9al+FF NAME=[UNAVAILABLE]", backend.last().lines.get(1));
+    }
+
     @Test
     void backendRefusalsAreInternalErrorsOrPassedOn() throws Exception {
         serve("proxy_smtp_auth on; xclient off;");

@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import org.mailproxy.core.util.InetText;
 
 /**
  * One {@code listen} directive, parsed as nginx parses it
@@ -68,42 +69,7 @@ public record ListenSpec(InetSocketAddress address, Path unixPath, boolean ssl, 
         if (unixPath != null) {
             return "unix:" + unixPath;
         }
-        String host = address.getAddress().getHostAddress();
-        if (host.indexOf(':') >= 0) {
-            int pct = host.indexOf('%');
-            if (pct >= 0) {
-                host = host.substring(0, pct);
-            }
-            host = "[" + compressIpv6(host) + "]";
-        }
-        return host + ":" + address.getPort();
-    }
-
-    private static String compressIpv6(String h) {
-        // Java prints 0:0:0:0:0:0:0:1; nginx prints ::1. Collapse the longest run of zero groups.
-        String[] g = h.split(":");
-        int bestStart = -1, bestLen = 0;
-        for (int i = 0; i < g.length; ) {
-            if (g[i].equals("0")) {
-                int j = i;
-                while (j < g.length && g[j].equals("0")) {
-                    j++;
-                }
-                if (j - i > bestLen) {
-                    bestStart = i;
-                    bestLen = j - i;
-                }
-                i = j;
-            } else {
-                i++;
-            }
-        }
-        if (bestLen < 2) {
-            return h;
-        }
-        String left = String.join(":", java.util.Arrays.copyOfRange(g, 0, bestStart));
-        String right = String.join(":", java.util.Arrays.copyOfRange(g, bestStart + bestLen, g.length));
-        return left + "::" + right;
+        return InetText.hostPort(address);
     }
 
     /**

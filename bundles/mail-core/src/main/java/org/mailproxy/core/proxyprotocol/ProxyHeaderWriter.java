@@ -5,6 +5,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import org.mailproxy.core.util.InetText;
 
 /**
  * The PROXY protocol header the proxy sends to a backend ({@code proxy_protocol on|v2}; nginx's
@@ -105,40 +106,6 @@ public final class ProxyHeaderWriter {
             String quad = (raw[0] & 0xff) + "." + (raw[1] & 0xff) + "." + (raw[2] & 0xff) + "." + (raw[3] & 0xff);
             return v4 ? quad : "::ffff:" + quad;
         }
-        return ipv6(raw);
-    }
-
-    /** {@code ngx_inet6_ntop}: the longest run (of two or more) of zero words as {@code ::}, lower case. */
-    private static String ipv6(byte[] p) {
-        int bestStart = -1;
-        int bestLen = 1;
-        for (int i = 0; i < 8; ) {
-            if (p[2 * i] == 0 && p[2 * i + 1] == 0) {
-                int j = i;
-                while (j < 8 && p[2 * j] == 0 && p[2 * j + 1] == 0) {
-                    j++;
-                }
-                if (j - i > bestLen) {
-                    bestStart = i;
-                    bestLen = j - i;
-                }
-                i = j;
-            } else {
-                i++;
-            }
-        }
-        StringBuilder s = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                s.append(i == 0 ? "::" : ":");
-                i += bestLen - 1;
-                continue;
-            }
-            s.append(Integer.toHexString(((p[2 * i] & 0xff) << 8) | (p[2 * i + 1] & 0xff)));
-            if (i < 7) {
-                s.append(':');
-            }
-        }
-        return s.toString();
+        return InetText.text(address);
     }
 }

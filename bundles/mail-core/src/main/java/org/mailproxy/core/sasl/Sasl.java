@@ -14,7 +14,9 @@ import java.util.Base64;
  * same payloads, only the continuation prefix differs ({@code "+ "} for POP3 and IMAP,
  * {@code "334 "} for SMTP). Shared by the protocol bundles through this exported package.
  *
- * <p>Decoded bytes become Strings as UTF-8. Each decoder throws a {@link SaslException} whose
+ * <p>Decoded bytes become Strings one char per byte (ISO-8859-1), as the SPI's {@code AuthRequest}
+ * wants them: the auth server and the backend get the client's bytes, whatever they are (package
+ * version 2.0.0; they were UTF-8 before). Each decoder throws a {@link SaslException} whose
  * message is nginx's info-level log line ("client sent invalid ... in AUTH ... command"); the
  * protocol answers it as an invalid command.
  */
@@ -264,11 +266,11 @@ public final class Sasl {
     // ------------------------------------------------------------------ bytes
 
     private static String text(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
+        return new String(b, StandardCharsets.ISO_8859_1);
     }
 
     private static String text(byte[] b, int from, int to) {
-        return new String(b, from, to - from, StandardCharsets.UTF_8);
+        return new String(b, from, to - from, StandardCharsets.ISO_8859_1);
     }
 
     private static int indexOf(byte[] b, byte value, int from) {

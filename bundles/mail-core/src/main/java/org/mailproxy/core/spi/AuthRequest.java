@@ -9,9 +9,13 @@ import java.util.Objects;
  * Auth-Protocol, Auth-Login-Attempt, Client-IP, Client-Host, Proxy-Protocol-*, Auth-SMTP-*,
  * Auth-SSL-*), plus what its log lines name (session id, listening address).
  *
- * <p>Text is the client's bytes decoded as UTF-8, the charset the core writes text in; the
- * authenticator encodes it back as UTF-8 and escapes it where nginx does. Raw values go here,
- * unescaped: escaping is the authenticator's job.
+ * <p>What the client sent ({@code user}, {@code password}, the SMTP envelope) is its
+ * bytes, one char per byte: decoded as ISO-8859-1, so that any byte, 0x80-0xFF included, survives
+ * (nginx passes the client's bytes on unchanged, and a login in Latin-1 or in invalid UTF-8 must
+ * reach the auth server and the backend as it was typed). The authenticator encodes these values
+ * back as ISO-8859-1 and escapes them where nginx does. Raw values go here, unescaped: escaping is
+ * the authenticator's job. The other text (salt, host names, TLS
+ * details) is ordinary text.
  *
  * <p>{@link #toString()} never shows the password: requests may be logged.
  *

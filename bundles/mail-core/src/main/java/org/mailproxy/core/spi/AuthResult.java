@@ -20,8 +20,10 @@ public sealed interface AuthResult {
      * Successful authentication.
      *
      * @param backend    Auth-Server and Auth-Port
-     * @param user       the login for the backend, or null for the client's
-     * @param password   the password for the backend, or null for the client's
+     * @param user       the login for the backend (Auth-User), or null for the client's; like the
+     *                   client's, its bytes one char per byte (ISO-8859-1), for the backend as they are
+     * @param password   the password for the backend (Auth-Pass), or null for the client's; bytes as
+     *                   {@code user}
      * @param backendTls {@code Auth-SSL-Backend} (this project's own header): TLS toward the backend
      *                   for this login, overriding the server's {@code proxy_ssl}; null when the auth
      *                   server did not say (the server's setting applies)

@@ -5,6 +5,11 @@
  * org.mailproxy.core.spi.Authenticator} (auth_http) and {@link org.mailproxy.core.spi.HostResolver}
  * (resolver), and {@link org.mailproxy.core.spi.IoThreads}, the core's I/O threads for modules
  * that open connections of their own. Each is registered as an OSGi service (Declarative Services) by its bundle.
+ *
+ * <p>2.0.0: the credentials in {@link org.mailproxy.core.spi.AuthRequest} and {@link
+ * org.mailproxy.core.spi.AuthResult.Ok} are the client's bytes as ISO-8859-1 (one char per byte),
+ * no longer UTF-8 text; the signatures are the same, the meaning is not, so both sides must agree.
+ * {@link org.mailproxy.core.spi.IoThreads} is new in 2.0.0.
  */
-@org.osgi.annotation.versioning.Version("1.3.0")
+@org.osgi.annotation.versioning.Version("2.0.0")
 package org.mailproxy.core.spi;

@@ -28,6 +28,21 @@ class SaslTest {
         void run() throws Exception;
     }
 
+    /** Credentials stay the client's bytes, one char per byte: Latin-1 and invalid UTF-8 included. */
+    @Test
+    void credentialsAreTheClientsBytes() throws Exception {
+        byte[] user = {'j', (byte) 0xc3, (byte) 0xb6, 'r', 'g', (byte) 0xff};
+        byte[] pass = {'p', (byte) 0xe9, (byte) 0xff};
+        byte[] plain = new byte[2 + user.length + pass.length];
+        System.arraycopy(user, 0, plain, 1, user.length);
+        System.arraycopy(pass, 0, plain, 2 + user.length, pass.length);
+        Sasl.Credentials c = Sasl.plain(Base64.getEncoder().encode(plain));
+        assertArrayEquals(user, c.user().getBytes(ISO_8859_1));
+        assertArrayEquals(pass, c.password().getBytes(ISO_8859_1));
+        assertArrayEquals(user, Sasl.loginUsername(Base64.getEncoder().encode(user)).getBytes(ISO_8859_1));
+        assertArrayEquals(pass, Sasl.loginPassword(Base64.getEncoder().encode(pass)).getBytes(ISO_8859_1));
+    }
+
     @Test
     void base64AsNginxDecodesIt() {
         assertArrayEquals("abc".getBytes(), Sasl.decodeBase64("YWJj".getBytes(ISO_8859_1)));
@@ -62,7 +77,7 @@ class SaslTest {
     @Test
     void login() throws Exception {
         assertEquals("alice", Sasl.loginUsername(b64("alice")));
-        assertEquals("pä ss", Sasl.loginPassword(b64("pä ss")));
+        assertEquals("p\u00c3\u00a4 ss", Sasl.loginPassword(b64("pä ss")), "UTF-8 stays its bytes, one char per byte");
         assertEquals("", Sasl.loginUsername(new byte[0]));
         assertEquals("client sent invalid base64 encoding in AUTH LOGIN command",
                 failure(() -> Sasl.loginUsername("*".getBytes(ISO_8859_1))));

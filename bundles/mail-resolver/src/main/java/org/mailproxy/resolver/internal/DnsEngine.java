@@ -1,6 +1,5 @@
 package org.mailproxy.resolver.internal;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -18,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.mailproxy.core.spi.HostResolver.HostName;
 import org.mailproxy.core.spi.HostResolver.HostName.Status;
+import org.mailproxy.core.util.InetText;
 import org.mailproxy.resolver.ResolverSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,7 +120,7 @@ final class DnsEngine {
     /** The client's host name; never completes exceptionally. */
     CompletableFuture<HostName> hostName(InetAddress client, Duration timeout) {
         lastUsed = System.nanoTime();
-        String clientText = client.getHostAddress();
+        String clientText = InetText.text(client);
         if (zone != null) {
             zone.addrQuery();
         }
@@ -356,9 +356,8 @@ final class DnsEngine {
         }
     }
 
+    /** A name server as nginx writes it: {@code 127.0.0.1:53}, {@code [::1]:5353}. */
     static String text(InetSocketAddress server) {
-        InetAddress a = server.getAddress();
-        String host = a == null ? server.getHostString() : a.getHostAddress();
-        return (a instanceof Inet6Address ? "[" + host + "]" : host) + ":" + server.getPort();
+        return InetText.hostPort(server);
     }
 }

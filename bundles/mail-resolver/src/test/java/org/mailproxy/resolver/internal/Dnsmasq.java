@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.mailproxy.core.util.InetText;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -21,7 +22,7 @@ import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
 
 /**
- * A real dnsmasq on 127.0.0.1 and a free high port, run as a child process for one test or test
+ * A real dnsmasq on 127.0.0.1 (or ::1) and a free high port, run as a child process for one test or test
  * class. It answers only from its options (no /etc/hosts, no /etc/resolv.conf, no upstream unless
  * given). Starting it fails the test, with the reason and dnsmasq's own output, when the binary is
  * missing (Debian package dnsmasq-base, src/test/dnsmasq-install.sh) or it does not answer.
@@ -34,11 +35,13 @@ final class Dnsmasq implements AutoCloseable {
     private static final String PROBE = "ready.probe";
 
     private final Process process;
+    private final InetAddress listen;
     private final int port;
     private final Path log;
 
-    private Dnsmasq(Process process, int port, Path log) {
+    private Dnsmasq(Process process, InetAddress listen, int port, Path log) {
         this.process = process;
+        this.listen = listen;
         this.port = port;
         this.log = log;
     }
@@ -48,13 +51,32 @@ final class Dnsmasq implements AutoCloseable {
      * resolv.conf, no hosts file, queries logged) and waits until it answers.
      */
     static Dnsmasq start(Path dir, String... options) {
+        return start(dir, InetAddress.getLoopbackAddress(), options);
+    }
+
+    /**
+     * {@link #start(Path, String...)} on the IPv6 loopback address {@code ::1}. A host without one
+     * fails the test here, saying so: the test is about IPv6 and means nothing without it.
+     */
+    static Dnsmasq startOnIpv6Loopback(Path dir, String... options) {
+        InetAddress v6;
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress("::1", 0))) {
+            v6 = probe.getLocalAddress();
+        } catch (IOException e) {
+            throw new AssertionError("this host has no IPv6 loopback address ::1 (see `ip -6 addr show lo`;"
+                    + " net.ipv6.conf.lo.disable_ipv6 must be 0): " + e, e);
+        }
+        return start(dir, v6, options);
+    }
+
+    private static Dnsmasq start(Path dir, InetAddress listen, String... options) {
         String binary = binary();
         List<String> tried = new ArrayList<>();
         for (int attempt = 0; attempt < 5; attempt++) {
-            int port = freePort();
+            int port = freePort(listen);
             Path log = dir.resolve("dnsmasq-" + port + ".log");
             List<String> command = new ArrayList<>(List.of(binary, "--no-daemon", "--port=" + port,
-                    "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                    "--listen-address=" + listen.getHostAddress(), "--bind-interfaces", "--no-resolv", "--no-hosts",
                     "--conf-file=/dev/null", "--pid-file", "--log-queries"));
             command.addAll(List.of(options));
             Process process;
@@ -66,14 +88,14 @@ final class Dnsmasq implements AutoCloseable {
                         + " (bundles/mail-resolver/src/test/dnsmasq-install.sh), or give its path with"
                         + " -Dmailproxy.dnsmasq=/path/to/dnsmasq", e);
             }
-            Dnsmasq server = new Dnsmasq(process, port, log);
+            Dnsmasq server = new Dnsmasq(process, listen, port, log);
             if (server.awaitReady()) {
                 return server;
             }
             tried.add("port " + port + ": " + server.output());
             server.close();
         }
-        throw new AssertionError("dnsmasq did not start and answer on 127.0.0.1 (" + binary + " "
+        throw new AssertionError("dnsmasq did not start and answer on " + listen.getHostAddress() + " (" + binary + " "
                 + String.join(" ", options) + "):\n" + String.join("\n", tried));
     }
 
@@ -124,21 +146,21 @@ final class Dnsmasq implements AutoCloseable {
         return configured;
     }
 
-    /** A port free for both UDP and TCP on 127.0.0.1 (dnsmasq binds both). */
-    private static int freePort() {
+    /** A port free for both UDP and TCP on this address (dnsmasq binds both). */
+    private static int freePort(InetAddress listen) {
         for (int i = 0; i < 50; i++) {
-            try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(listen, 0))) {
                 int port = udp.getLocalPort();
-                try (ServerSocket tcp = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                try (ServerSocket tcp = new ServerSocket(port, 1, listen)) {
                     return port;
                 } catch (IOException e) {
                     // taken for TCP: try another
                 }
             } catch (IOException e) {
-                throw new AssertionError("no free UDP port on 127.0.0.1", e);
+                throw new AssertionError("no free UDP port on " + listen.getHostAddress(), e);
             }
         }
-        throw new AssertionError("no port free for both UDP and TCP on 127.0.0.1");
+        throw new AssertionError("no port free for both UDP and TCP on " + listen.getHostAddress());
     }
 
     private boolean awaitReady() {
@@ -161,12 +183,12 @@ final class Dnsmasq implements AutoCloseable {
     }
 
     InetSocketAddress address() {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        return new InetSocketAddress(listen, port);
     }
 
-    /** {@code 127.0.0.1:PORT}, as a resolver argument. */
+    /** {@code 127.0.0.1:PORT} or {@code [::1]:PORT}, as a resolver argument. */
     String endpoint() {
-        return "127.0.0.1:" + port;
+        return InetText.hostPort(address());
     }
 
     int port() {

@@ -60,7 +60,7 @@ class ResolverDirectivesTest {
         ResolverSettings settings = first.get("resolver");
         assertEquals(new ResolverSettings(List.of(at("127.0.0.53", 53), at("::1", 5353), at("192.0.2.1", 54)),
                 Duration.ofSeconds(30), true, false, "dns"), settings);
-        assertEquals("127.0.0.53:53 [0:0:0:0:0:0:0:1]:5353 192.0.2.1:54 valid=30s ipv6=off status_zone=dns",
+        assertEquals("127.0.0.53:53 [::1]:5353 192.0.2.1:54 valid=30s ipv6=off status_zone=dns",
                 settings.toString());
         assertEquals(Duration.ofSeconds(5), first.time("resolver_timeout"));
         assertEquals(new ValueOrigin(ValueOrigin.Source.MAIL, TestConfigs.FILE, 2), first.origin("resolver"));

@@ -22,6 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.mailproxy.core.config.ServerConfig;
 import org.mailproxy.core.spi.HostResolver.HostName;
 import org.mailproxy.core.spi.HostResolver.HostName.Status;
+import org.mailproxy.resolver.ResolverSettings;
 import org.mailproxy.resolver.ZoneStats;
 
 /**
@@ -265,6 +266,46 @@ class ResolverDnsTest {
         }
     }
 
+    /** A cached answer lasts its TTL (1 s here), then dnsmasq is asked again. */
+    @Test
+    void aCachedAnswerExpiresAfterItsTtl() throws InterruptedException {
+        try (Dnsmasq short1 = Dnsmasq.start(dir, "--local=/test/", "--local=/in-addr.arpa/", "--local-ttl=1",
+                "--host-record=brief.example.test,127.0.0.43")) {
+            String conf = "resolver " + short1.endpoint() + ";";
+            String ptr = "43.0.0.127.in-addr.arpa";
+            assertEquals(new HostName(Status.FOUND, "brief.example.test"), resolve("127.0.0.43", conf));
+            assertEquals(1, short1.queries("PTR", ptr));
+            assertEquals(1, short1.queries("A", "brief.example.test"));
+
+            assertEquals(new HostName(Status.FOUND, "brief.example.test"), resolve("127.0.0.43", conf));
+            assertEquals(1, short1.queries("PTR", ptr), "within the TTL: from the cache");
+            assertEquals(1, short1.queries("A", "brief.example.test"), "within the TTL: from the cache");
+
+            Thread.sleep(2000);
+            assertEquals(new HostName(Status.FOUND, "brief.example.test"), resolve("127.0.0.43", conf));
+            assertEquals(2, short1.queries("PTR", ptr), "after the TTL: asked again");
+            assertEquals(2, short1.queries("A", "brief.example.test"), "after the TTL: asked again");
+        }
+    }
+
+    /** {@code valid=1s} ends an entry whose TTL is an hour after one second, as nginx's valid= replaces the TTL. */
+    @Test
+    void validShorterThanTheTtlEndsTheEntryEarly() throws InterruptedException {
+        try (Dnsmasq hour = Dnsmasq.start(dir, "--local=/test/", "--local=/in-addr.arpa/", "--local-ttl=3600",
+                "--host-record=hour.example.test,127.0.0.44")) {
+            String ptr = "44.0.0.127.in-addr.arpa";
+            String withValid = "resolver " + hour.endpoint() + " valid=1s;";
+            assertEquals(new HostName(Status.FOUND, "hour.example.test"), resolve("127.0.0.44", withValid));
+            assertEquals(new HostName(Status.FOUND, "hour.example.test"), resolve("127.0.0.44", withValid));
+            assertEquals(1, hour.queries("PTR", ptr), "within valid=1s: from the cache");
+
+            Thread.sleep(2000);
+            assertEquals(new HostName(Status.FOUND, "hour.example.test"), resolve("127.0.0.44", withValid));
+            assertEquals(2, hour.queries("PTR", ptr), "valid=1s, not the TTL of 3600 s: asked again");
+            assertEquals(2, hour.queries("A", "hour.example.test"), "valid=1s, not the TTL of 3600 s: asked again");
+        }
+    }
+
     @Test
     void validOverridesTheTtlOfZero() {
         try (Dnsmasq zero = Dnsmasq.start(dir, "--local=/test/", "--local=/in-addr.arpa/",
@@ -280,6 +321,26 @@ class ResolverDnsTest {
                     resolve("127.0.0.41", withValid, "resolver_timeout 2s;"), "valid=60s: answered from the cache");
             assertEquals(new HostName(Status.TEMPUNAVAIL, null),
                     resolve("127.0.0.42", withoutValid, "resolver_timeout 2s;"), "TTL 0: not cached");
+        }
+    }
+
+    /**
+     * A name server on the IPv6 loopback: asked over IPv6, and written as nginx writes it
+     * ({@code [::1]:PORT}) in the settings and the log lines. Fails, saying why, on a host without ::1.
+     */
+    @Test
+    void aNameServerOnIpv6Loopback() {
+        try (Dnsmasq six = Dnsmasq.startOnIpv6Loopback(dir, records())) {
+            String endpoint = "[::1]:" + six.port();
+            assertEquals(endpoint, six.endpoint());
+            ServerConfig server = TestConfigs.server(module, "resolver " + endpoint + " valid=5s;");
+            ResolverSettings settings = server.get("resolver");
+            assertEquals(endpoint + " valid=5s", settings.toString());
+            assertEquals(endpoint, DnsEngine.text(settings.servers().get(0)), "the resolver's name in log lines");
+
+            assertEquals(new HostName(Status.FOUND, "good.example.test"), resolve(ip("127.0.0.10"), server));
+            assertEquals(1, six.queries("PTR", "10.0.0.127.in-addr.arpa"));
+            assertTrue(six.output().contains("query[PTR] 10.0.0.127.in-addr.arpa from ::1"), six.output());
         }
     }
 

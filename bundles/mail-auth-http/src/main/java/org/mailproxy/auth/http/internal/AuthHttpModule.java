@@ -39,13 +39,14 @@ import org.osgi.service.component.annotations.Reference;
  * <li>{@code auth_http_pass_client_cert on|off} (off);</li>
  * <li>{@code auth_http_timeout time} (60s): for each HTTP request, connect to last header byte;</li>
  * <li>{@code auth_http_keepalive on|off} (on), beyond nginx: ask the auth server to keep the TCP
- *     connection and reuse it when it agrees ({@link KeepAlive}); {@code off} opens a new
+ *     or unix-socket connection and reuse it when it agrees ({@link KeepAlive}); {@code off} opens a new
  *     connection for every request and sends nginx's request byte for byte.</li>
  * </ul>
  *
  * <p>The component owns its transports (a MINA {@link org.apache.mina.transport.socket.nio.NioSocketConnector}
  * on the core's I/O threads with a pool of kept-alive connections per auth_http address and
- * thread, and a small unix-socket thread pool) and a timer thread, created on activation and released on deactivation; authentications
+ * thread, and a selector thread for unix sockets, with their own pools) and a timer thread,
+ * created on activation and released on deactivation; authentications
  * still under way then end with a temporary error, kept connections are closed.
  */
 @Component(service = {Authenticator.class, MailModule.class, AuthHttpMetrics.class})
@@ -217,7 +218,7 @@ public final class AuthHttpModule implements Authenticator, AuthHttpMetrics {
             });
             scheduler.setRemoveOnCancelPolicy(true);
             tcp = new MinaTransport(ioThreads, scheduler, counters, keepAlive);
-            unix = new UnixTransport(counters);
+            unix = new UnixTransport(scheduler, counters, keepAlive);
         }
 
         Counters counters() {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import org.mailproxy.core.spi.AuthRequest;
+import org.mailproxy.core.util.InetText;
 
 /**
  * Builds the auth_http request as {@code ngx_mail_auth_http_create_request()} does (Angie's, the
@@ -21,11 +22,13 @@ import org.mailproxy.core.spi.AuthRequest;
  * </pre>
  *
  * <p>The one line nginx does not send, {@code Connection: keep-alive}, comes last, with
- * {@code auth_http_keepalive on} (the default) over TCP, unless an {@code auth_http_header} line
+ * {@code auth_http_keepalive on} (the default), unless an {@code auth_http_header} line
  * sends a {@code Connection} header already; see {@link KeepAlive} for why HTTP/1.0 stays.
  *
  * <p>Auth-User, Auth-Pass and Auth-SSL-Cert are escaped with {@link Escape#mailAuth}; the other
- * client-dependent values with {@link Escape#lineSafe}.
+ * client-dependent values with {@link Escape#lineSafe}. What the client sent (login, password, SMTP
+ * envelope) goes out as the client's bytes: the SPI carries them one char per byte
+ * (ISO-8859-1), and nginx's escaping leaves bytes from 0x7F on as they are.
  */
 final class AuthHttpRequest {
 
@@ -73,8 +76,8 @@ final class AuthHttpRequest {
         out.ascii("GET ").text(url.uri()).ascii(" HTTP/1.0").crlf();
         out.header("Host", url.hostHeader());
         out.header("Auth-Method", method);
-        out.ascii("Auth-User: ").raw(Escape.mailAuth(utf8(r.user()))).crlf();
-        out.ascii("Auth-Pass: ").raw(Escape.mailAuth(utf8(r.password()))).crlf();
+        out.ascii("Auth-User: ").raw(Escape.mailAuth(clientBytes(r.user()))).crlf();
+        out.ascii("Auth-Pass: ").raw(Escape.mailAuth(clientBytes(r.password()))).crlf();
         if (sendsSalt(r)) {
             // nginx copies s->salt, which ends in CRLF, as the whole line
             String salt = r.salt().endsWith("\r\n") ? r.salt().substring(0, r.salt().length() - 2) : r.salt();
@@ -96,9 +99,9 @@ final class AuthHttpRequest {
         }
         if ("none".equals(method)) {
             AuthRequest.SmtpEnvelope e = r.smtp();
-            out.ascii("Auth-SMTP-Helo: ").safe(e == null ? null : e.helo()).crlf();
-            out.ascii("Auth-SMTP-From: ").safe(e == null ? null : e.from()).crlf();
-            out.ascii("Auth-SMTP-To: ").safe(e == null ? null : e.to()).crlf();
+            out.ascii("Auth-SMTP-Helo: ").client(e == null ? null : e.helo()).crlf();
+            out.ascii("Auth-SMTP-From: ").client(e == null ? null : e.from()).crlf();
+            out.ascii("Auth-SMTP-To: ").client(e == null ? null : e.to()).crlf();
         }
         AuthRequest.TlsInfo tls = r.tls();
         if (tls != null) {
@@ -132,6 +135,11 @@ final class AuthHttpRequest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** What the client sent, back to its bytes: the SPI hands them over one char per byte. */
+    private static byte[] clientBytes(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
     /** A byte buffer with the few appenders the request needs. */
     private static final class Out {
         private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
@@ -151,9 +159,14 @@ final class AuthHttpRequest {
             return this;
         }
 
-        /** A client-dependent value nginx copies unescaped; only NUL, CR and LF are escaped. */
+        /** A value nginx copies unescaped; only NUL, CR and LF are escaped. */
         Out safe(String s) {
             return s == null ? this : raw(Escape.lineSafe(utf8(s)));
+        }
+
+        /** Bytes the client sent (one char per byte), copied as {@link #safe} copies text. */
+        Out client(String s) {
+            return s == null ? this : raw(Escape.lineSafe(clientBytes(s)));
         }
 
         Out crlf() {

@@ -8,6 +8,7 @@ import org.mailproxy.core.config.Values;
 import org.mailproxy.core.spi.AuthRequest;
 import org.mailproxy.core.spi.AuthResult;
 import org.mailproxy.core.spi.BackendTlsMode;
+import org.mailproxy.core.util.InetText;
 
 /**
  * What the headers of an auth_http response mean, as {@code ngx_mail_auth_http_process_headers()}
@@ -94,9 +95,9 @@ final class AuthHttpResponse {
             } else if (h.is("Auth-Port")) {
                 port = h.text();
             } else if (h.is("Auth-User")) {
-                user = h.text();
+                user = h.bytesAsText();
             } else if (h.is("Auth-Pass")) {
-                pass = h.text();
+                pass = h.bytesAsText();
             } else if (h.is("Auth-Wait")) {
                 long n = Values.parseNumber(h.text());
                 if (n >= 0) {

@@ -19,12 +19,11 @@ record AuthHttpSettings(AuthHttpUrl url, List<AuthHttpHeader> headers, boolean p
 
     /**
      * Whether requests ask to keep the connection ({@link KeepAlive}): with {@code auth_http_keepalive
-     * on} over TCP. A unix socket gets one connection per request, as in nginx: connecting to a
-     * local socket costs next to nothing and leaves no TIME_WAIT behind, while keeping one would
-     * cost a thread of the blocking unix transport per idle connection.
+     * on}, over TCP and unix sockets alike (both transports are non-blocking and pool idle
+     * connections).
      */
     boolean reuseConnections() {
-        return keepAlive && url != null && !url.isUnix();
+        return keepAlive && url != null;
     }
 
     /**

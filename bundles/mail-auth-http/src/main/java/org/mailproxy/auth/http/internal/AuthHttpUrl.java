@@ -9,6 +9,7 @@ import java.util.Locale;
 import org.mailproxy.core.config.ConfigException;
 import org.mailproxy.core.config.Directive;
 import org.mailproxy.core.config.Values;
+import org.mailproxy.core.util.InetText;
 
 /**
  * The value of {@code auth_http URL}, parsed as {@code ngx_mail_auth_http()} does with

@@ -1,7 +1,9 @@
 package org.mailproxy.auth.http.internal;
 
+import java.nio.charset.StandardCharsets;
 import org.mailproxy.core.session.MailLog;
 import org.mailproxy.core.spi.AuthRequest;
+import org.mailproxy.core.util.InetText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +63,9 @@ class AuthLog {
             out.append(", server: ").append(InetText.hostPort(r.local()));
         }
         if (!r.user().isEmpty()) {
-            out.append(", login: \"").append(Escape.forLog(r.user())).append('"');
+            // the login's bytes (one char per byte in the request) shown as UTF-8, control bytes escaped
+            String login = new String(r.user().getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+            out.append(", login: \"").append(Escape.forLog(login)).append('"');
         }
         return out.toString();
     }

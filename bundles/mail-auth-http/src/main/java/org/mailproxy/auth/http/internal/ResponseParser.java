@@ -42,6 +42,11 @@ final class ResponseParser {
             return new String(value, StandardCharsets.UTF_8);
         }
 
+        /** The value's bytes, one char per byte (ISO-8859-1): Auth-User and Auth-Pass, for the backend as sent. */
+        String bytesAsText() {
+            return new String(value, StandardCharsets.ISO_8859_1);
+        }
+
         boolean is(String headerName) {
             return name.equalsIgnoreCase(headerName);
         }

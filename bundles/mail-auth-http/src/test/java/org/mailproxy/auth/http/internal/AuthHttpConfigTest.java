@@ -119,7 +119,7 @@ class AuthHttpConfigTest {
         assertEquals(true, AuthHttpSettings.of(config.servers().get(1)).reuseConnections());
         AuthHttpSettings unix = AuthHttpSettings.of(config.servers().get(2));
         assertEquals(true, unix.keepAlive());
-        assertEquals(false, unix.reuseConnections(), "one connection per request over a unix socket");
+        assertEquals(true, unix.reuseConnections(), "unix sockets keep connections too");
         assertEquals("invalid value \"maybe\" in \"auth_http_keepalive\" directive, it must be \"on\" or \"off\""
                 + " in test.conf:1", error(module, "mail { auth_http_keepalive maybe; }"));
     }

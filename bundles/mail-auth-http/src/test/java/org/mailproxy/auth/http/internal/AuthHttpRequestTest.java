@@ -229,7 +229,7 @@ class AuthHttpRequestTest {
         String expected = "GET /mail/auth HTTP/1.0\r\n"
                 + "Host: 127.0.0.1\r\n"
                 + "Auth-Method: plain\r\n"
-                + "Auth-User: a%20b%25c%0D%0AInjected:%20yes%00%01%1F\u007f~\u00c3\u00a9\r\n"
+                + "Auth-User: a%20b%25c%0D%0AInjected:%20yes%00%01%1F\u007f~\u00e9\r\n"
                 + "Auth-Pass: p%0D%0AX-Evil:%201%09%2525%20\r\n"
                 + "Auth-Protocol: imap\r\n"
                 + "Auth-Login-Attempt: 1\r\n"
@@ -317,6 +317,133 @@ class AuthHttpRequestTest {
         assertEquals(0, auth.connections());
         assertTrue(log.errors.get(0).startsWith("unknown auth method \"digest-md5\" while in http auth state"),
                 log.errors.toString());
+    }
+
+    // ------------------------------------------------------------ every method of every protocol
+    //
+    // Each request as the protocol builds it (its Auth-Method name, the salt only for apop and
+    // cram-md5), and the whole request nginx's ngx_mail_auth_http_create_request writes for it:
+    // Host, Auth-Method, Auth-User, Auth-Pass, [Auth-Salt], Auth-Protocol, Auth-Login-Attempt,
+    // Client-IP, [Client-Host], [Auth-SSL ...], then the empty line.
+
+    /** The request text from its lines, each followed by CRLF, then the empty line. */
+    private static String lines(String... lines) {
+        StringBuilder b = new StringBuilder();
+        for (String l : lines) {
+            b.append(l).append("\r\n");
+        }
+        return b.append("\r\n").toString();
+    }
+
+    private static AuthRequest from(String method, String user, String pass, String salt, String protocol,
+                                    String clientHost) {
+        return new AuthRequest(method, user, pass, salt, protocol, 1, new InetSocketAddress("192.0.2.7", 40000),
+                clientHost, null, null);
+    }
+
+    private static final AuthRequest.TlsInfo CLIENT_CERT = new AuthRequest.TlsInfo("TLSv1.3", "TLS_AES_256_GCM_SHA384",
+            "SUCCESS", "CN=alice@example.com", "CN=Mail CA", "3A", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b", null);
+
+    /** The Auth-SSL lines of {@link #CLIENT_CERT}, as nginx writes them after Client-IP / Client-Host. */
+    private static final String[] CLIENT_CERT_LINES = {"Auth-SSL: on", "Auth-SSL-Protocol: TLSv1.3",
+        "Auth-SSL-Cipher: TLS_AES_256_GCM_SHA384", "Auth-SSL-Verify: SUCCESS", "Auth-SSL-Subject: CN=alice@example.com",
+        "Auth-SSL-Issuer: CN=Mail CA", "Auth-SSL-Serial: 3A", "Auth-SSL-Fingerprint: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"};
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** POP3 USER/PASS and AUTH PLAIN are Auth-Method plain, AUTH LOGIN too ("plain" in nginx's method table). */
+    @Test
+    void pop3UserPassAuthPlainAndAuthLogin() throws Exception {
+        String expected = lines("GET /mail/auth HTTP/1.0", "Host: 127.0.0.1", "Auth-Method: plain",
+                "Auth-User: alice", "Auth-Pass: pass word", "Auth-Protocol: pop3", "Auth-Login-Attempt: 1",
+                "Client-IP: 192.0.2.7").replace("pass word", "pass%20word");
+        assertEquals(expected, send(from("plain", "alice", "pass word", null, "pop3", null)), "USER/PASS, AUTH PLAIN");
+        assertEquals(expected, send(from("login", "alice", "pass word", null, "pop3", null)), "AUTH LOGIN");
+    }
+
+    /** SMTP AUTH PLAIN and AUTH LOGIN with the user name on the command line; Client-Host from the resolver. */
+    @Test
+    void smtpAuthPlainAndAuthLoginWithInitialUsername() throws Exception {
+        String expected = lines("GET /mail/auth HTTP/1.0", "Host: 127.0.0.1", "Auth-Method: plain",
+                "Auth-User: bob@example.org", "Auth-Pass: s3cret", "Auth-Protocol: smtp", "Auth-Login-Attempt: 1",
+                "Client-IP: 192.0.2.7", "Client-Host: client.example.org");
+        assertEquals(expected, send(from("plain", "bob@example.org", "s3cret", null, "smtp", "client.example.org")),
+                "AUTH PLAIN");
+        assertEquals(expected, send(from("login-username", "bob@example.org", "s3cret", null, "smtp",
+                "client.example.org")), "AUTH LOGIN with initial username");
+        assertEquals(expected.replace("Client-Host: client.example.org\r\n", "Client-Host: [UNAVAILABLE]\r\n"),
+                send(from("login", "bob@example.org", "s3cret", null, "smtp", "[UNAVAILABLE]")), "AUTH LOGIN");
+    }
+
+    @Test
+    void pop3AndSmtpCramMd5() throws Exception {
+        String salt = "<3141.1700000000@mx.example>\r\n";
+        assertEquals(lines("GET /mail/auth HTTP/1.0", "Host: 127.0.0.1", "Auth-Method: cram-md5",
+                "Auth-User: alice", "Auth-Pass: 0123456789abcdef0123456789abcdef",
+                "Auth-Salt: <3141.1700000000@mx.example>", "Auth-Protocol: pop3", "Auth-Login-Attempt: 1",
+                "Client-IP: 192.0.2.7"),
+                send(from("cram-md5", "alice", "0123456789abcdef0123456789abcdef", salt, "pop3", null)));
+        assertEquals(lines("GET /mail/auth HTTP/1.0", "Host: 127.0.0.1", "Auth-Method: cram-md5",
+                "Auth-User: alice", "Auth-Pass: 0123456789abcdef0123456789abcdef",
+                "Auth-Salt: <3141.1700000000@mx.example>", "Auth-Protocol: smtp", "Auth-Login-Attempt: 1",
+                "Client-IP: 192.0.2.7", "Client-Host: client.example.org"),
+                send(from("cram-md5", "alice", "0123456789abcdef0123456789abcdef", salt, "smtp", "client.example.org")));
+    }
+
+    /** EXTERNAL: the authzid as Auth-User, an empty Auth-Pass, the client certificate in Auth-SSL-*. */
+    @Test
+    void pop3AndSmtpExternal() throws Exception {
+        String[] head = {"GET /mail/auth HTTP/1.0", "Host: 127.0.0.1", "Auth-Method: external",
+            "Auth-User: alice@example.com", "Auth-Pass: "};
+        assertEquals(lines(concat(concat(head, "Auth-Protocol: pop3", "Auth-Login-Attempt: 1", "Client-IP: 192.0.2.7"),
+                CLIENT_CERT_LINES)), send(from("external", "alice@example.com", "", null, "pop3", null).withTls(CLIENT_CERT)));
+        assertEquals(lines(concat(concat(head, "Auth-Protocol: smtp", "Auth-Login-Attempt: 1", "Client-IP: 192.0.2.7",
+                "Client-Host: client.example.org"), CLIENT_CERT_LINES)),
+                send(from("external", "alice@example.com", "", null, "smtp", "client.example.org").withTls(CLIENT_CERT)));
+    }
+
+    /** XOAUTH2 and OAUTHBEARER (Angie): the user= / a= value as Auth-User, the bearer token as Auth-Pass. */
+    @Test
+    void xoauth2AndOauthbearerWholeRequests() throws Exception {
+        String token = "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg";
+        for (String method : new String[] {"xoauth2", "oauthbearer"}) {
+            for (String protocol : new String[] {"imap", "pop3", "smtp"}) {
+                String host = protocol.equals("smtp") ? "client.example.org" : null;
+                String[] expected = {"GET /mail/auth HTTP/1.0", "Host: 127.0.0.1", "Auth-Method: " + method,
+                    "Auth-User: alice@example.com", "Auth-Pass: " + token, "Auth-Protocol: " + protocol,
+                    "Auth-Login-Attempt: 1", "Client-IP: 192.0.2.7"};
+                if (host != null) {
+                    expected = concat(expected, "Client-Host: " + host);
+                }
+                assertEquals(lines(concat(expected, "Auth-SSL: on", "Auth-SSL-Protocol: TLSv1.3",
+                        "Auth-SSL-Cipher: TLS_AES_256_GCM_SHA384")),
+                        send(from(method, "alice@example.com", token, null, protocol, host)
+                                .withTls(new AuthRequest.TlsInfo("TLSv1.3", "TLS_AES_256_GCM_SHA384", null, null, null,
+                                        null, null, null))), method + " " + protocol);
+            }
+        }
+    }
+
+    /**
+     * A session salt is sent for apop and cram-md5 only. nginx writes Auth-Salt for every method
+     * but plain when the session has a salt ({@code s->auth_method != NGX_MAIL_AUTH_PLAIN &&
+     * s->salt.len}), so a POP3 AUTH LOGIN in a session with an APOP greeting gets it too, and then
+     * nginx forgets the password for the backend; here the protocols hand a salt over only with
+     * the methods it belongs to, and this module sends it only with those.
+     */
+    @Test
+    void onlyApopAndCramMd5CarryTheSalt() throws Exception {
+        String salt = "<3141.1700000000@mx.example>\r\n";
+        for (String method : new String[] {"login", "login-username", "external", "xoauth2", "oauthbearer"}) {
+            String sent = send(from(method, "alice", "pw", salt, "pop3", null));
+            assertFalse(sent.contains("Auth-Salt"), sent);
+        }
+        assertTrue(send(from("apop", "alice", "0123456789abcdef0123456789abcdef", salt, "pop3", null))
+                .contains("\r\nAuth-Salt: <3141.1700000000@mx.example>\r\nAuth-Protocol: pop3\r\n"));
     }
 
     private static AuthRequest plainWith(String user, String pass) {

@@ -83,6 +83,16 @@ class AuthHttpResponseTest {
         return line.substring(0, line.length() - suffix.length());
     }
 
+    /** The login in a log line: its bytes (one char per byte in the request) shown as UTF-8, controls escaped. */
+    @Test
+    void theLoginInLogLinesIsItsBytesReadAsUtf8() {
+        String jorg = new String("j\u00f6rg\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        temporary(answer(TestSupport.request("plain", jorg, "secret", "imap"), FakeAuthServer.reply("garbage\r\n\r\n")));
+        assertEquals(1, log.errors.size(), log.errors.toString());
+        assertTrue(log.errors.get(0).endsWith(", login: \"j\u00f6rg%0A\""), log.errors.get(0));
+    }
+
     // ----------------------------------------------------------------- OK
 
     @Test

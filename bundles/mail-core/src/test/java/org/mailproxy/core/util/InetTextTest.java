@@ -1,4 +1,4 @@
-package org.mailproxy.auth.http.internal;
+package org.mailproxy.core.util;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

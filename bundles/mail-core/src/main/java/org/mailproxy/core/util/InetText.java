@@ -1,4 +1,4 @@
-package org.mailproxy.auth.http.internal;
+package org.mailproxy.core.util;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -9,14 +9,18 @@ import java.net.UnknownHostException;
  * accepts: IP literals only, IPv6 without brackets), and {@code ngx_inet_ntop} /
  * {@code ngx_inet6_ntop} (how {@code Client-IP} and the peer names in log lines are written:
  * {@code ::1}, {@code 2001:db8::1}, {@code ::ffff:1.2.3.4}).
+ *
+ * <p>The one copy for every bundle that writes an address as nginx does: auth_http (Client-IP,
+ * Auth-Server, peer names), the resolver (its settings and log lines), listen addresses and the
+ * PROXY protocol header.
  */
-final class InetText {
+public final class InetText {
 
     private InetText() {
     }
 
     /** An IPv4 or IPv6 literal as {@code ngx_parse_addr} reads it, or null when it is not one. */
-    static InetAddress parseAddress(String text) {
+    public static InetAddress parseAddress(String text) {
         byte[] v4 = parseIpv4(text);
         byte[] bytes = v4 != null ? v4 : parseIpv6(text);
         if (bytes == null) {
@@ -33,7 +37,7 @@ final class InetText {
      * {@code ngx_inet_addr}: four decimal octets separated by dots, each below 256. Like nginx it
      * takes leading zeros and empty octets ({@code 1..2.3} is 1.0.2.3).
      */
-    static byte[] parseIpv4(String text) {
+    public static byte[] parseIpv4(String text) {
         long addr = 0;
         long octet = 0;
         int n = 0;
@@ -59,7 +63,7 @@ final class InetText {
     }
 
     /** {@code ngx_inet6_addr}: an IPv6 literal without brackets, with {@code ::} and a dotted tail. */
-    static byte[] parseIpv6(String text) {
+    public static byte[] parseIpv6(String text) {
         int len = text.length();
         if (len == 0) {
             return null;
@@ -157,7 +161,7 @@ final class InetText {
     }
 
     /** {@code ngx_inet_ntop}: dotted quad, or nginx's compressed IPv6 form. */
-    static String text(InetAddress address) {
+    public static String text(InetAddress address) {
         byte[] p = address.getAddress();
         if (p.length == 4) {
             return (p[0] & 0xff) + "." + (p[1] & 0xff) + "." + (p[2] & 0xff) + "." + (p[3] & 0xff);
@@ -166,13 +170,13 @@ final class InetText {
     }
 
     /** The text of a socket address's host: {@link #text} when it is resolved, else its host string. */
-    static String host(InetSocketAddress address) {
+    public static String host(InetSocketAddress address) {
         InetAddress ip = address.getAddress();
         return ip != null ? text(ip) : address.getHostString();
     }
 
     /** {@code ngx_sock_ntop} with the port: {@code 1.2.3.4:25}, {@code [::1]:25}. */
-    static String hostPort(InetSocketAddress address) {
+    public static String hostPort(InetSocketAddress address) {
         InetAddress ip = address.getAddress();
         String host = host(address);
         if (ip != null && ip.getAddress().length == 16) {
