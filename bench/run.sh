@@ -305,11 +305,13 @@ has "$PHASES" bulk && for p in $PROTOS; do
 done
 
 has "$PHASES" idle && for t in nginx mailproxy; do
-    r=$("${LG[@]}" idle "$(port_of $t imap)" "$IDLE_N" 120 "$USERLIST" "$(pid_of $t)")
+    jvm=0; [ "$t" = mailproxy ] && jvm=$(pid_of $t)  # bin/mailproxy execs the JVM
+    r=$("${LG[@]}" idle "$(port_of $t imap)" "$IDLE_N" 120 "$USERLIST" "$(pid_of $t)" "$jvm")
     echo "run.sh: idle $t: $r" >&2
     echo "idle IMAP sessions open|$t|$(field open "$r")" >>"$RES"
-    echo "RSS KB per idle session (delta)|$t|$(field per_session_kb "$r")" >>"$RES"
     echo "RSS KB per idle session (whole/N)|$t|$(field whole_per_session_kb "$r")" >>"$RES"
+    echo "RSS KB per idle session (delta)|$t|$(field per_session_kb "$r")" >>"$RES"
+    [ "$t" = mailproxy ] && echo "live heap KB per idle session|$t|$(field heap_per_session_kb "$r")" >>"$RES"
     sleep 2
 done
 

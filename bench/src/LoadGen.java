@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  *   sessions PROTO PORT CONC SECONDS USERS CPU_PID      sessions/s, login p50/p99, CPU s per 1000
  *   bulk     PROTO PORT CONC COUNT   BULKUSER CPU_PID   MB/s of 5 MB messages, CPU s per GB
- *   idle     PORT N SECONDS USERS RSS_PID               RSS per idle authenticated IMAP session
+ *   idle     PORT N SECONDS USERS RSS_PID [JVM_PID]     RSS per idle authenticated IMAP session
  *   responder PORT SECONDS                             a trivial IMAP/POP3/SMTP server (see Responder)
  *
  * PROTO is imap, pop3 or smtp; USERS is "user:pass,user:pass"; CPU_PID / RSS_PID is the root of a
@@ -46,7 +46,7 @@ public final class LoadGen {
             case "bulk" -> bulk(a[1], Integer.parseInt(a[2]), Integer.parseInt(a[3]),
                     Integer.parseInt(a[4]), users(a[5])[0], Integer.parseInt(a[6]));
             case "idle" -> idle(Integer.parseInt(a[1]), Integer.parseInt(a[2]), Integer.parseInt(a[3]),
-                    users(a[4]), Integer.parseInt(a[5]));
+                    users(a[4]), Integer.parseInt(a[5]), a.length > 6 ? Integer.parseInt(a[6]) : 0);
             case "message" -> Files.write(Path.of(a[1]), bulkMessage());
             case "responder" -> Responder.run(Integer.parseInt(a[1]), Integer.parseInt(a[2]));
             default -> throw new IllegalArgumentException(a[0]);
@@ -280,7 +280,14 @@ public final class LoadGen {
 
     // ---------------------------------------------------------------- idle sessions
 
-    static void idle(int port, int n, int seconds, String[][] users, int rssPid) throws Exception {
+    /**
+     * {@code n} authenticated IMAP sessions held open. RSS of the process tree before and after
+     * (a JVM's RSS does not follow its live data: its heap stays committed after earlier load); for
+     * a JVM ({@code jvmPid} not 0) also its live heap after a full GC before and after, through
+     * {@code jcmd}: the memory the sessions themselves take.
+     */
+    static void idle(int port, int n, int seconds, String[][] users, int rssPid, int jvmPid) throws Exception {
+        long heap0 = liveHeapKb(jvmPid);
         long rss0 = rssKb(rssPid);
         List<Conn> open = new ArrayList<>();
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
@@ -316,12 +323,40 @@ public final class LoadGen {
             }
             Thread.sleep(2000); // let the processes settle
             long rss1 = rssKb(rssPid);
-            System.out.printf(Locale.ROOT, "RESULT open=%d errors=%d rss0_kb=%d rss1_kb=%d per_session_kb=%.1f whole_per_session_kb=%.1f%n",
+            long heap1 = liveHeapKb(jvmPid);
+            System.out.printf(Locale.ROOT, "RESULT open=%d errors=%d rss0_kb=%d rss1_kb=%d per_session_kb=%.1f whole_per_session_kb=%.1f heap_per_session_kb=%s%n",
                     open.size(), errors, rss0, rss1, open.isEmpty() ? 0 : (rss1 - rss0) / (double) open.size(),
-                    open.isEmpty() ? 0 : rss1 / (double) open.size());
+                    open.isEmpty() ? 0 : rss1 / (double) open.size(),
+                    jvmPid == 0 || open.isEmpty() ? "-" : String.format(Locale.ROOT, "%.1f", (heap1 - heap0) / (double) open.size()));
         } finally {
             for (Conn c : open) c.close();
         }
+    }
+
+    /** A JVM's heap in use (KB) right after a full GC, read with jcmd; 0 when pid is 0. */
+    static long liveHeapKb(int pid) throws Exception {
+        if (pid == 0) return 0;
+        jcmd(pid, "GC.run");
+        String info = jcmd(pid, "GC.heap_info");
+        // one line per generation (serial, parallel) or one for the heap (G1); not Metaspace's
+        long kb = 0;
+        boolean found = false;
+        for (String line : info.split("\n")) {
+            var m = java.util.regex.Pattern.compile("(generation|heap|space) +total \\d+K, used (\\d+)K").matcher(line);
+            if (m.find() && !line.contains("Metaspace") && !line.contains("class space")) {
+                kb += Long.parseLong(m.group(2));
+                found = true;
+            }
+        }
+        if (!found) throw new IOException("no heap figure in: " + info);
+        return kb;
+    }
+
+    static String jcmd(int pid, String command) throws Exception {
+        Process p = new ProcessBuilder("jcmd", String.valueOf(pid), command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) throw new IOException("jcmd " + command + ": " + out);
+        return out;
     }
 
     // ---------------------------------------------------------------- /proc
