@@ -3,10 +3,7 @@ package org.mailproxy.auth.http.internal;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.future.ConnectFuture;
 import org.apache.mina.core.future.WriteFuture;
@@ -34,12 +31,8 @@ import org.mailproxy.core.spi.IoThreads;
  * address, after its body was read and discarded; the next request to that address takes it
  * instead of connecting. A connection is used by one request at a time.
  *
- * <p>A kept connection can have been closed by the server while idle without this side having
- * seen it yet (its keep-alive timeout, a restart). When a reused connection closes or fails before
- * any byte of the response came, the request is sent once more on a new connection (a GET that
- * the server did not answer: what HTTP clients do for idempotent requests); never after a part of
- * a response, never for a request on a new connection. The retry counts against the same
- * {@code auth_http_timeout}.
+ * <p>A kept connection that closes or fails before any byte of the response came is retried once
+ * on a new connection; its state (busy, draining, idle, closed) is the {@link KeptConnection}'s.
  */
 final class MinaTransport implements Transport {
 
@@ -51,7 +44,7 @@ final class MinaTransport implements Transport {
     private final Counters counters;
     private final KeepAlive.Limits limits;
     /** By address, a pool per I/O thread (index {@code thread + 1}; 0 for any other thread). */
-    private final ConcurrentMap<InetSocketAddress, ConnectionPool<Connection>[]> pools = new ConcurrentHashMap<>();
+    private final ConcurrentMap<InetSocketAddress, ConnectionPool<KeptConnection>[]> pools = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     /**
@@ -75,19 +68,16 @@ final class MinaTransport implements Transport {
             connect(attempt, null);
             return;
         }
-        ConnectionPool<Connection> pool = pools.computeIfAbsent(attempt.url().address(), a -> newPools())
+        ConnectionPool<KeptConnection> pool = pools.computeIfAbsent(attempt.url().address(), a -> newPools())
                 [ioThreads == null ? 0 : ioThreads.current() + 1];
-        for (Connection c = pool.poll(); c != null; c = pool.poll()) {
-            if (c.reuse(attempt)) {
-                return;
-            }
+        if (!KeptConnection.reuseIdle(pool, attempt)) {
+            connect(attempt, pool);
         }
-        connect(attempt, pool);
     }
 
     @SuppressWarnings("unchecked")
-    private ConnectionPool<Connection>[] newPools() {
-        ConnectionPool<Connection>[] perThread = new ConnectionPool[ioThreads == null ? 1 : ioThreads.count() + 1];
+    private ConnectionPool<KeptConnection>[] newPools() {
+        ConnectionPool<KeptConnection>[] perThread = new ConnectionPool[ioThreads == null ? 1 : ioThreads.count() + 1];
         for (int i = 0; i < perThread.length; i++) {
             perThread[i] = new ConnectionPool<>(limits.maxIdle(), counters.idleConnections);
         }
@@ -98,7 +88,7 @@ final class MinaTransport implements Transport {
      * A new connection for the attempt; kept afterwards in the pool when there is one. It runs on
      * the calling I/O thread, whose pool that is.
      */
-    private void connect(Attempt attempt, ConnectionPool<Connection> pool) {
+    private void connect(Attempt attempt, ConnectionPool<KeptConnection> pool) {
         ConnectFuture future;
         try {
             IoSessionInitializer<ConnectFuture> init =
@@ -124,9 +114,9 @@ final class MinaTransport implements Transport {
     @Override
     public void close() {
         closed = true;
-        for (ConnectionPool<Connection>[] perThread : pools.values()) {
-            for (ConnectionPool<Connection> pool : perThread) {
-                for (Connection c : pool.close()) {
+        for (ConnectionPool<KeptConnection>[] perThread : pools.values()) {
+            for (ConnectionPool<KeptConnection> pool : perThread) {
+                for (KeptConnection c : pool.close()) {
                     c.close();
                 }
             }
@@ -134,94 +124,26 @@ final class MinaTransport implements Transport {
         connector.dispose(true);
     }
 
-    private enum State {
-        /** Used by one attempt: the request is sent, the response awaited. */
-        BUSY,
-        /** The response headers are in; the rest of its body is read and discarded. */
-        DRAINING,
-        /** In the pool, waiting for the next request. */
-        IDLE,
-        CLOSED
-    }
-
-    /** One TCP connection to an auth server and the attempt using it, if any. */
-    private final class Connection implements Attempt.Hold {
+    /** One TCP connection to an auth server, as a MINA session; used from any thread. */
+    private final class Connection extends KeptConnection {
         private final IoSession session;
-        /** Where it goes when idle; null for a connection never kept. */
-        private final ConnectionPool<Connection> pool;
 
-        // guarded by this
-        private State state = State.BUSY;
-        private Attempt attempt;
-        /** Whether the attempt got it from the pool (only such a connection can be stale). */
-        private boolean reused;
-        /** Response bytes received for the current attempt. */
-        private long received;
-        private long drainLeft;
-        private long idleMillis;
-        private long timerGeneration;
-        private ScheduledFuture<?> timer;
-
-        Connection(IoSession session, ConnectionPool<Connection> pool, Attempt attempt) {
+        Connection(IoSession session, ConnectionPool<KeptConnection> pool, Attempt attempt) {
+            super(pool, attempt, scheduler, counters, limits);
             this.session = session;
-            this.pool = pool;
-            this.attempt = attempt;
-        }
-
-        /** Takes this idle connection for the attempt and sends its request; false if no longer usable. */
-        boolean reuse(Attempt a) {
-            synchronized (this) {
-                if (state != State.IDLE || !session.isConnected() || session.isClosing()) {
-                    return false;
-                }
-                cancelTimer();
-                state = State.BUSY;
-                attempt = a;
-                reused = true;
-                received = 0;
-                // attached under this lock: a close reported meanwhile finds the attempt holding
-                // this connection, and retries it (lock order: connection, then attempt)
-                if (!a.attach(this)) {
-                    // the attempt is over already (timed out, cancelled): nothing was sent
-                    markClosed();
-                    a = null;
-                }
-            }
-            if (a == null) {
-                session.closeNow();
-                return true;
-            }
-            counters.reusedConnections.increment();
-            send(a);
-            return true;
         }
 
         /** sessionCreated: a new connection for its attempt. */
         void created() {
             counters.newConnections.increment();
-            Attempt a;
-            synchronized (this) {
-                a = attempt;
-            }
+            Attempt a = attempt();
             if (a == null || !a.attach(this)) {
                 close();
             }
         }
 
-        /** sessionOpened: send the request of its attempt. */
-        void opened() {
-            Attempt a;
-            synchronized (this) {
-                a = state == State.BUSY ? attempt : null;
-            }
-            if (a == null || a.isFinished()) {
-                close();
-                return;
-            }
-            send(a);
-        }
-
-        private void send(Attempt a) {
+        @Override
+        void send(Attempt a) {
             session.write(IoBuffer.wrap(a.request())).addListener(f -> {
                 if (!((WriteFuture) f).isWritten()) {
                     // reported by sessionClosed: retried there when the connection was a kept one
@@ -230,164 +152,24 @@ final class MinaTransport implements Transport {
             });
         }
 
-        void received(IoBuffer message) {
-            int n = message.remaining();
-            Attempt a = null;
-            boolean close = false;
-            synchronized (this) {
-                switch (state) {
-                case BUSY:
-                    a = attempt;
-                    received += n;
-                    break;
-                case DRAINING:
-                    drainLeft -= n;
-                    if (drainLeft == 0) {
-                        close = !idle();
-                    } else if (drainLeft < 0) {
-                        // more than Content-Length: the next response could not be told apart
-                        close = true;
-                    }
-                    break;
-                case IDLE:
-                    // nothing was asked: a server that talks now is not to be trusted with the next request
-                    close = true;
-                    break;
-                default:
-                    break;
-                }
-                if (close) {
-                    markClosed();
-                }
-            }
-            if (close) {
-                session.closeNow();
-            }
-            if (a != null) {
-                a.received(message.buf());
-            }
-        }
-
-        /**
-         * The attempt is over: keep the connection when its response allowed it, else close it.
-         * Runs on whichever thread ended the attempt.
-         */
         @Override
-        public void release(Attempt a, KeepAlive.Reuse reuse) {
-            boolean close;
-            synchronized (this) {
-                if (attempt != a || state != State.BUSY) {
-                    return;
-                }
-                attempt = null;
-                idleMillis = reuse == null ? 0 : limits.idleMillis(reuse);
-                if (pool == null || closed || idleMillis <= 0) {
-                    close = true;
-                } else if (reuse.bodyLeft() > 0) {
-                    state = State.DRAINING;
-                    drainLeft = reuse.bodyLeft();
-                    // the body must come within the idle time, or the connection goes
-                    close = !schedule(idleMillis);
-                } else {
-                    close = !idle();
-                }
-                if (close) {
-                    markClosed();
-                }
-            }
-            if (close) {
-                session.closeNow();
-            }
+        boolean isOpen() {
+            return session.isConnected() && !session.isClosing();
         }
 
-        /** Into the pool; false when it cannot go there. Called under this lock. */
-        private boolean idle() {
-            state = State.IDLE;
-            attempt = null;
-            if (!schedule(idleMillis)) {
-                return false;
-            }
-            if (!pool.offer(this)) {
-                cancelTimer();
-                return false;
-            }
-            return true;
-        }
-
-        /** Arms the expiry timer; false when the module is stopping. Called under this lock. */
-        private boolean schedule(long millis) {
-            cancelTimer();
-            long generation = ++timerGeneration;
-            try {
-                timer = scheduler.schedule(() -> expire(generation), millis, TimeUnit.MILLISECONDS);
-                return true;
-            } catch (RejectedExecutionException e) {
-                return false;
-            }
-        }
-
-        private void cancelTimer() {
-            timerGeneration++;
-            if (timer != null) {
-                timer.cancel(false);
-                timer = null;
-            }
-        }
-
-        /** Idle (or draining) too long. */
-        private void expire(long generation) {
-            synchronized (this) {
-                if (generation != timerGeneration || state != State.IDLE && state != State.DRAINING) {
-                    return;
-                }
-                markClosed();
-            }
+        @Override
+        void closeSocket() {
             session.closeNow();
         }
 
-        /** Closes it, whatever its state (its attempt, if any, is over). */
-        void close() {
-            synchronized (this) {
-                markClosed();
-            }
-            session.closeNow();
+        @Override
+        void connectAgain(Attempt a, ConnectionPool<KeptConnection> pool) {
+            connect(a, pool);
         }
 
-        /** Out of the pool and closed for good; the caller then closes the session. Called under this lock. */
-        private void markClosed() {
-            if (state == State.IDLE) {
-                pool.remove(this);
-            }
-            state = State.CLOSED;
-            attempt = null;
-            cancelTimer();
-        }
-
-        /**
-         * The connection closed (cause null) or failed. The attempt using it gets the error, or a
-         * new connection when this was a kept one on which nothing of the response came.
-         */
-        void lost(Throwable cause) {
-            Attempt a = null;
-            boolean retry = false;
-            synchronized (this) {
-                if (state == State.BUSY) {
-                    a = attempt;
-                    retry = reused && received == 0;
-                }
-                markClosed();
-            }
-            if (a == null) {
-                return;
-            }
-            if (retry && !closed && a.detach(this)) {
-                counters.staleRetries.increment();
-                connect(a, pool);
-            } else if (cause == null) {
-                a.closed();
-            } else {
-                a.failed("recv()", cause);
-            }
+        @Override
+        boolean transportClosed() {
+            return closed;
         }
     }
 
@@ -421,7 +203,7 @@ final class MinaTransport implements Transport {
         public void messageReceived(IoSession session, Object message) {
             Connection c = connection(session);
             if (c != null) {
-                c.received((IoBuffer) message);
+                c.received(((IoBuffer) message).buf());
             }
         }
 
@@ -429,7 +211,7 @@ final class MinaTransport implements Transport {
         public void sessionClosed(IoSession session) {
             Connection c = connection(session);
             if (c != null) {
-                c.lost(null);
+                c.lost("recv()", null);
             }
         }
 
@@ -437,7 +219,7 @@ final class MinaTransport implements Transport {
         public void exceptionCaught(IoSession session, Throwable cause) {
             Connection c = connection(session);
             if (c != null) {
-                c.lost(cause);
+                c.lost("recv()", cause);
             }
             session.closeNow();
         }

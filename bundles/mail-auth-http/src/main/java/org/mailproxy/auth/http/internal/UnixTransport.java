@@ -15,10 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * ({@code auth_http_keepalive on}, the default; see {@link KeepAlive}): a response that allows it
  * leaves its connection, once its body was read and discarded, in the {@link ConnectionPool} of
  * its socket path, for the next request to that path; a kept connection that closes before any
- * byte of the response came is retried once on a new connection.
+ * byte of the response came is retried once on a new connection. That state machine is the
+ * {@link KeptConnection}'s, shared with {@link MinaTransport}.
  *
  * <p>Every connection's state is touched on the selector thread only: calls from other threads
  * (a new request, an attempt that ended by its timer, an idle timer) are queued to it.
@@ -53,7 +51,7 @@ final class UnixTransport implements Transport {
     /** Read buffer of the selector thread; what an attempt is given is consumed before the next read. */
     private final ByteBuffer readBuffer = ByteBuffer.allocate(4096);
     // selector thread only
-    private final Map<Path, ConnectionPool<Connection>> pools = new HashMap<>();
+    private final Map<Path, ConnectionPool<KeptConnection>> pools = new HashMap<>();
     private volatile boolean closed;
 
     UnixTransport(ScheduledExecutorService scheduler, Counters counters, KeepAlive.Limits limits) {
@@ -118,7 +116,7 @@ final class UnixTransport implements Transport {
     /** The transport is closed: every connection goes, and an attempt still waiting is told so. */
     private void shutDown() {
         closed = true;
-        for (ConnectionPool<Connection> pool : pools.values()) {
+        for (ConnectionPool<KeptConnection> pool : pools.values()) {
             pool.close();
         }
         try {
@@ -147,18 +145,15 @@ final class UnixTransport implements Transport {
             connect(attempt, null);
             return;
         }
-        ConnectionPool<Connection> pool = pools.computeIfAbsent(Path.of(attempt.url().unixPath()),
+        ConnectionPool<KeptConnection> pool = pools.computeIfAbsent(Path.of(attempt.url().unixPath()),
                 p -> new ConnectionPool<>(limits.maxIdle(), counters.idleConnections));
-        for (Connection c = pool.poll(); c != null; c = pool.poll()) {
-            if (c.reuse(attempt)) {
-                return;
-            }
+        if (!KeptConnection.reuseIdle(pool, attempt)) {
+            connect(attempt, pool);
         }
-        connect(attempt, pool);
     }
 
     /** A new connection for the attempt; kept afterwards in the pool when there is one. */
-    private void connect(Attempt attempt, ConnectionPool<Connection> pool) {
+    private void connect(Attempt attempt, ConnectionPool<KeptConnection> pool) {
         SocketChannel channel = null;
         try {
             channel = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -197,70 +192,31 @@ final class UnixTransport implements Transport {
         }
     }
 
-    private enum State {
-        /** Used by one attempt: connecting, sending its request or awaiting the response. */
-        BUSY,
-        /** The response headers are in; the rest of its body is read and discarded. */
-        DRAINING,
-        /** In the pool, waiting for the next request. */
-        IDLE,
-        CLOSED
-    }
-
-    /** One unix-socket connection to an auth server and the attempt using it, if any. Selector thread only. */
-    private final class Connection implements Attempt.Hold {
+    /** One unix-socket connection to an auth server; used on the selector thread only. */
+    private final class Connection extends KeptConnection {
         private final SocketChannel channel;
-        /** Where it goes when idle; null for a connection never kept. */
-        private final ConnectionPool<Connection> pool;
         private SelectionKey key;
-        private State state = State.BUSY;
-        private Attempt attempt;
         private ByteBuffer out;
-        /** Whether the attempt got it from the pool (only such a connection can be stale). */
-        private boolean reused;
-        /** Response bytes received for the current attempt. */
-        private long received;
-        private long drainLeft;
-        private long idleMillis;
-        private long timerGeneration;
-        private ScheduledFuture<?> timer;
 
-        Connection(SocketChannel channel, ConnectionPool<Connection> pool, Attempt attempt) {
+        Connection(SocketChannel channel, ConnectionPool<KeptConnection> pool, Attempt attempt) {
+            super(pool, attempt, scheduler, counters, limits);
             this.channel = channel;
-            this.pool = pool;
-            this.attempt = attempt;
         }
 
-        /** Takes this idle connection for the attempt and sends its request; false if no longer usable. */
-        boolean reuse(Attempt a) {
-            if (state != State.IDLE || !channel.isOpen()) {
-                return false;
-            }
-            cancelTimer();
-            if (!a.attach(this)) {
-                close(); // the attempt is over already: nothing was sent
-                return true;
-            }
-            state = State.BUSY;
-            attempt = a;
-            reused = true;
-            received = 0;
-            counters.reusedConnections.increment();
-            send();
-            return true;
+        /** Calls from other threads (an attempt ended by its timer, an idle timer) go to the selector thread. */
+        @Override
+        void execute(Runnable task) {
+            UnixTransport.this.execute(task);
         }
 
         void connected() {
             counters.newConnections.increment();
-            if (state != State.BUSY || attempt == null || attempt.isFinished()) {
-                close();
-                return;
-            }
-            send();
+            opened();
         }
 
-        private void send() {
-            out = ByteBuffer.wrap(attempt.request());
+        @Override
+        void send(Attempt a) {
+            out = ByteBuffer.wrap(a.request());
             write();
         }
 
@@ -294,7 +250,7 @@ final class UnixTransport implements Transport {
             try {
                 channel.finishConnect();
             } catch (IOException e) {
-                Attempt a = attempt;
+                Attempt a = attempt();
                 close();
                 if (a != null) {
                     a.connectFailed(e);
@@ -319,125 +275,30 @@ final class UnixTransport implements Transport {
                 return;
             }
             buffer.flip();
-            switch (state) {
-            case BUSY:
-                received += n;
-                attempt.received(buffer); // its end releases this connection, right here
-                break;
-            case DRAINING:
-                drainLeft -= n;
-                if (drainLeft == 0) {
-                    if (!idle()) {
-                        close();
-                    }
-                } else if (drainLeft < 0) {
-                    close(); // more than Content-Length: the next response could not be told apart
-                }
-                break;
-            default:
-                close(); // nothing was asked: a server that talks now is not to be trusted with the next request
-            }
+            received(buffer);
         }
 
-        /** The attempt is over: keep the connection when its response allowed it, else close it. */
         @Override
-        public void release(Attempt a, KeepAlive.Reuse reuse) {
-            execute(() -> released(a, reuse));
+        boolean isOpen() {
+            return channel.isOpen();
         }
 
-        private void released(Attempt a, KeepAlive.Reuse reuse) {
-            if (attempt != a || state != State.BUSY) {
-                return;
-            }
-            attempt = null;
-            idleMillis = reuse == null ? 0 : limits.idleMillis(reuse);
-            if (pool == null || closed || idleMillis <= 0) {
-                close();
-            } else if (reuse.bodyLeft() > 0) {
-                state = State.DRAINING;
-                drainLeft = reuse.bodyLeft();
-                if (!schedule(idleMillis)) { // the body must come within the idle time, or the connection goes
-                    close();
-                }
-            } else if (!idle()) {
-                close();
-            }
-        }
-
-        /** Into the pool; false when it cannot go there. */
-        private boolean idle() {
-            state = State.IDLE;
-            attempt = null;
-            if (!schedule(idleMillis)) {
-                return false;
-            }
-            if (!pool.offer(this)) {
-                cancelTimer();
-                return false;
-            }
-            return true;
-        }
-
-        /** Arms the expiry timer; false when the module is stopping. */
-        private boolean schedule(long millis) {
-            cancelTimer();
-            long generation = ++timerGeneration;
-            try {
-                timer = scheduler.schedule(() -> execute(() -> expire(generation)), millis, TimeUnit.MILLISECONDS);
-                return true;
-            } catch (RejectedExecutionException e) {
-                return false;
-            }
-        }
-
-        private void cancelTimer() {
-            timerGeneration++;
-            if (timer != null) {
-                timer.cancel(false);
-                timer = null;
-            }
-        }
-
-        /** Idle (or draining) too long. */
-        private void expire(long generation) {
-            if (generation == timerGeneration && (state == State.IDLE || state == State.DRAINING)) {
-                close();
-            }
-        }
-
-        /** Out of the pool and closed for good, whatever its state (its attempt, if any, is over). */
-        void close() {
-            if (state == State.IDLE) {
-                pool.remove(this);
-            }
-            state = State.CLOSED;
-            attempt = null;
-            cancelTimer();
+        @Override
+        void closeSocket() {
             if (key != null) {
                 key.cancel();
             }
             closeQuietly(channel);
         }
 
-        /**
-         * The connection closed (cause null) or failed. The attempt using it gets the error, or a
-         * new connection when this was a kept one on which nothing of the response came.
-         */
-        void lost(String operation, Throwable cause) {
-            Attempt a = state == State.BUSY ? attempt : null;
-            boolean retry = reused && received == 0;
-            close();
-            if (a == null) {
-                return;
-            }
-            if (retry && !closed && a.detach(this)) {
-                counters.staleRetries.increment();
-                connect(a, pool);
-            } else if (cause == null) {
-                a.closed();
-            } else {
-                a.failed(operation, cause);
-            }
+        @Override
+        void connectAgain(Attempt a, ConnectionPool<KeptConnection> pool) {
+            connect(a, pool);
+        }
+
+        @Override
+        boolean transportClosed() {
+            return closed;
         }
     }
 }
