@@ -10,7 +10,7 @@
 # one table. Everything runs on 127.0.0.1, in a temp dir, and is stopped on exit.
 #
 # Environment: DURATION (s per sessions run, default 10), CONCS (default "50 500"),
-# BULK_COUNT (messages per bulk run, default 20), BULK_CONC (default 4), IDLE_N (default 2000),
+# BULK_COUNT (messages per bulk run, default 60), BULK_CONC (default 4), IDLE_N (default 2000),
 # WARMUP (s of sessions per protocol and proxy before measuring, default 20),
 # KEEP=1 keeps the temp dir (logs), HOLD=1 starts everything and waits (for profiling: the ports
 # and pids are printed and written to the temp dir's hold.txt), PHASES (default "sessions bulk
@@ -22,7 +22,7 @@ repo=$(cd "$here/.." && pwd)
 fixtures=$repo/itests/fixtures
 DURATION=${DURATION:-10}
 CONCS=${CONCS:-50 500}
-BULK_COUNT=${BULK_COUNT:-20}
+BULK_COUNT=${BULK_COUNT:-60}
 BULK_CONC=${BULK_CONC:-4}
 IDLE_N=${IDLE_N:-2000}
 WARMUP=${WARMUP:-20}
@@ -294,6 +294,10 @@ has "$PHASES" sessions && for p in $PROTOS; do
     done
 done
 
+# the bulk relay path is compiled by the JVM in its first megabytes: a bulk warm-up, for both
+has "$PHASES" bulk && for t in nginx mailproxy; do for p in $PROTOS; do
+    "${LG[@]}" bulk "$p" "$(port_of $t $p)" "$BULK_CONC" "$BULK_CONC" "bulk:bulkpw" 0 >/dev/null
+done; done
 has "$PHASES" bulk && for p in $PROTOS; do
     for t in direct nginx mailproxy; do
         r=$("${LG[@]}" bulk "$p" "$(port_of $t $p)" "$BULK_CONC" "$BULK_COUNT" "bulk:bulkpw" "$(pid_of $t)")

@@ -66,7 +66,7 @@ class ConfigBuilderTest {
             assertEquals("mail.example.com", s.string("server_name"));
             assertEquals(Duration.ofSeconds(60), s.time("timeout"));
             assertEquals(Duration.ofHours(24), s.time("proxy_timeout"));
-            assertEquals(4096, s.size("proxy_buffer"));
+            assertEquals(16384, s.size("proxy_buffer"));
             assertEquals(5, s.number("max_errors"));
             assertEquals(1000, s.number("max_commands"));
             assertEquals("off", s.string("proxy_protocol"));
