@@ -1,5 +1,6 @@
 package org.mailproxy.core.proxyprotocol;
 
+import org.mailproxy.core.testing.CommandLineProtocol;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -14,7 +15,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +29,6 @@ import org.mailproxy.core.config.ConfigBuilder;
 import org.mailproxy.core.config.ConfigException;
 import org.mailproxy.core.config.ConfigParser;
 import org.mailproxy.core.config.DirectiveRegistry;
-import org.mailproxy.core.config.DirectiveSpec;
 import org.mailproxy.core.config.ListenSpec;
 import org.mailproxy.core.config.RealIpModule;
 import org.mailproxy.core.config.ServerConfig;
@@ -46,8 +45,6 @@ import org.mailproxy.core.session.SessionLimits;
 import org.mailproxy.core.session.SessionManager;
 import org.mailproxy.core.session.TestBackend;
 import org.mailproxy.core.spi.AuthRequest;
-import org.mailproxy.core.spi.MailProtocol;
-import org.mailproxy.core.spi.ProtocolHandler;
 import org.mailproxy.core.tls.TestCerts;
 import org.mailproxy.core.tls.TlsConnections;
 import org.mailproxy.core.tls.TlsContextBuilder;
@@ -471,82 +468,38 @@ class ProxyProtocolTest {
     }
 
     /** The line protocol, named imap (for ALPN on the ssl listen). */
-    private static final class Protocol implements MailProtocol {
-
+    private static final class Protocol extends CommandLineProtocol {
         @Override
-        public String name() {
-            return "imap";
-        }
+        protected boolean command(MailSession session, String command) {
+            if (command.equals("WHO")) {
+                // what the protocols put into the auth request
+                AuthRequest request = new AuthRequest("plain", "u", "p", null, "imap", 1,
+                        session.clientAddress(), null, session.proxyProtocol(), null);
+                AuthRequest.ProxyProtocolInfo pp = request.proxyProtocol();
+                session.write("client=" + text(request.client()) + " pp="
+                        + (pp == null ? "null" : text(pp.source()) + ">" + text(pp.destination())) + "\r\n");
+            } else if (command.startsWith("BACKEND ")) {
+                session.connectBackend(new InetSocketAddress("127.0.0.1", Integer.parseInt(command.substring(8))),
+                        new BackendLogin() {
+                            @Override
+                            public void onConnected(Backend backend) {
+                            }
 
-        @Override
-        public List<DirectiveSpec> directives() {
-            return List.of();
-        }
+                            @Override
+                            public void onData(IoBuffer in) {
+                                session.startRelay(in);
+                            }
 
-        @Override
-        public int[] defaultPorts() {
-            return new int[0];
-        }
-
-        @Override
-        public ProtocolHandler newHandler(MailSession session) {
-            return new ProtocolHandler() {
-                private final StringBuilder line = new StringBuilder();
-
-                @Override
-                public void onStart() {
-                    session.write("+OK ready\r\n");
-                }
-
-                @Override
-                public void onData(IoBuffer data) {
-                    while (data.hasRemaining() && !session.isClosing() && !session.isRelaying()) {
-                        byte b = data.get();
-                        if (b != '\n') {
-                            line.append((char) b);
-                            continue;
-                        }
-                        String command = line.toString().trim();
-                        line.setLength(0);
-                        if (command.equals("WHO")) {
-                            // what the protocols put into the auth request
-                            AuthRequest request = new AuthRequest("plain", "u", "p", null, "imap", 1,
-                                    session.clientAddress(), null, session.proxyProtocol(), null);
-                            AuthRequest.ProxyProtocolInfo pp = request.proxyProtocol();
-                            session.write("client=" + text(request.client()) + " pp="
-                                    + (pp == null ? "null" : text(pp.source()) + ">" + text(pp.destination())) + "\r\n");
-                        } else if (command.startsWith("BACKEND ")) {
-                            session.connectBackend(new InetSocketAddress("127.0.0.1",
-                                    Integer.parseInt(command.substring(8))), new BackendLogin() {
-                                        @Override
-                                        public void onConnected(Backend backend) {
-                                        }
-
-                                        @Override
-                                        public void onData(IoBuffer in) {
-                                            session.startRelay(in);
-                                        }
-
-                                        @Override
-                                        public void onClose(Failure failure) {
-                                            session.write("-ERR backend " + failure + "\r\n");
-                                        }
-                                    });
-                            return;
-                        } else {
-                            session.write("-ERR invalid\r\n");
-                        }
-                    }
-                }
-
-                @Override
-                public void onTimeout() {
-                }
-
-                @Override
-                public void onClose() {
-                }
-            };
+                            @Override
+                            public void onClose(Failure failure) {
+                                session.write("-ERR backend " + failure + "\r\n");
+                            }
+                        });
+                return false;
+            } else {
+                session.write("-ERR invalid\r\n");
+            }
+            return true;
         }
     }
 }

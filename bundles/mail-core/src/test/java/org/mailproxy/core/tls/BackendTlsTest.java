@@ -1,5 +1,6 @@
 package org.mailproxy.core.tls;
 
+import org.mailproxy.core.testing.CommandLineProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -38,7 +39,6 @@ import org.mailproxy.core.config.ConfigBuilder;
 import org.mailproxy.core.config.ConfigException;
 import org.mailproxy.core.config.ConfigParser;
 import org.mailproxy.core.config.DirectiveRegistry;
-import org.mailproxy.core.config.DirectiveSpec;
 import org.mailproxy.core.config.ServerConfig;
 import org.mailproxy.core.net.BindingState;
 import org.mailproxy.core.net.ListenBinding;
@@ -52,8 +52,6 @@ import org.mailproxy.core.session.MailSession;
 import org.mailproxy.core.session.SessionLimits;
 import org.mailproxy.core.session.SessionManager;
 import org.mailproxy.core.spi.BackendTlsMode;
-import org.mailproxy.core.spi.MailProtocol;
-import org.mailproxy.core.spi.ProtocolHandler;
 
 /**
  * TLS toward the backend ({@code proxy_ssl*}, beyond nginx): the directives and their errors
@@ -361,52 +359,18 @@ class BackendTlsTest {
      * {@code PROXY default|on|starttls|off port}: connects with the server's {@code proxy_ssl} or
      * the given override, logs in with STARTTLS when asked, relays from the greeting on.
      */
-    private static final class Protocol implements MailProtocol {
+    private static final class Protocol extends CommandLineProtocol {
         @Override
-        public String name() {
-            return "imap";
-        }
-
-        @Override
-        public List<DirectiveSpec> directives() {
-            return List.of();
-        }
-
-        @Override
-        public int[] defaultPorts() {
-            return new int[0];
-        }
-
-        @Override
-        public ProtocolHandler newHandler(MailSession session) {
-            return new ProtocolHandler() {
-                private final StringBuilder line = new StringBuilder();
-
-                @Override
-                public void onStart() {
-                    session.write("+OK ready\r\n");
-                }
-
-                @Override
-                public void onData(IoBuffer data) {
-                    while (data.hasRemaining() && !session.isClosing() && !session.isRelaying()) {
-                        byte b = data.get();
-                        if (b != '\n') {
-                            line.append((char) b);
-                            continue;
-                        }
-                        String[] command = line.toString().trim().split(" ");
-                        line.setLength(0);
-                        if (command[0].equals("PROXY")) {
-                            BackendTlsMode mode = BackendTlsMode.parse(command[1]);
-                            session.connectBackend(new InetSocketAddress("127.0.0.1", Integer.parseInt(command[2])),
-                                    mode, new Login(session));
-                            return;
-                        }
-                        session.write("-ERR invalid\r\n");
-                    }
-                }
-            };
+        protected boolean command(MailSession session, String line) {
+            String[] command = line.split(" ");
+            if (command[0].equals("PROXY")) {
+                BackendTlsMode mode = BackendTlsMode.parse(command[1]);
+                session.connectBackend(new InetSocketAddress("127.0.0.1", Integer.parseInt(command[2])),
+                        mode, new Login(session));
+                return false;
+            }
+            session.write("-ERR invalid\r\n");
+            return true;
         }
     }
 

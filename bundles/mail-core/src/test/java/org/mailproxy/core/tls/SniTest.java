@@ -1,5 +1,6 @@
 package org.mailproxy.core.tls;
 
+import org.mailproxy.core.testing.CommandLineProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +22,6 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import org.apache.mina.core.buffer.IoBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,7 +30,6 @@ import org.mailproxy.core.config.ConfigBuilder;
 import org.mailproxy.core.config.ConfigException;
 import org.mailproxy.core.config.ConfigParser;
 import org.mailproxy.core.config.DirectiveRegistry;
-import org.mailproxy.core.config.DirectiveSpec;
 import org.mailproxy.core.config.ListenSpec;
 import org.mailproxy.core.config.ServerConfig;
 import org.mailproxy.core.net.BindingState;
@@ -41,8 +40,6 @@ import org.mailproxy.core.session.MailServer;
 import org.mailproxy.core.session.MailSession;
 import org.mailproxy.core.session.SessionLimits;
 import org.mailproxy.core.session.SessionManager;
-import org.mailproxy.core.spi.MailProtocol;
-import org.mailproxy.core.spi.ProtocolHandler;
 
 /**
  * {@code ssl_certificate_sni}: a real listener of the proxy, the JDK's SSLSocket as the client
@@ -297,64 +294,11 @@ class SniTest {
     }
 
     /** Greets; {@code SNI} answers the name the session saw. */
-    private static final class Protocol implements MailProtocol {
+    private static final class Protocol extends CommandLineProtocol {
         @Override
-        public String name() {
-            return "imap";
-        }
-
-        @Override
-        public List<DirectiveSpec> directives() {
-            return List.of();
-        }
-
-        @Override
-        public int[] defaultPorts() {
-            return new int[0];
-        }
-
-        @Override
-        public byte[] certificateErrorReply() {
-            return "-ERR SSL certificate error\r\n".getBytes(StandardCharsets.US_ASCII);
-        }
-
-        @Override
-        public byte[] noCertificateReply() {
-            return "-ERR No required SSL certificate\r\n".getBytes(StandardCharsets.US_ASCII);
-        }
-
-        @Override
-        public ProtocolHandler newHandler(MailSession session) {
-            return new ProtocolHandler() {
-                private final StringBuilder line = new StringBuilder();
-
-                @Override
-                public void onStart() {
-                    session.write("+OK ready\r\n");
-                }
-
-                @Override
-                public void onData(IoBuffer data) {
-                    while (data.hasRemaining()) {
-                        byte b = data.get();
-                        if (b != '\n') {
-                            line.append((char) b);
-                            continue;
-                        }
-                        boolean sni = line.toString().trim().equals("SNI");
-                        line.setLength(0);
-                        session.write(sni ? "sni=" + session.tlsServerName() + "\r\n" : "-ERR\r\n");
-                    }
-                }
-
-                @Override
-                public void onTimeout() {
-                }
-
-                @Override
-                public void onClose() {
-                }
-            };
+        protected boolean command(MailSession session, String command) {
+            session.write(command.equals("SNI") ? "sni=" + session.tlsServerName() + "\r\n" : "-ERR\r\n");
+            return true;
         }
     }
 }

@@ -1,5 +1,6 @@
 package org.mailproxy.core.tls;
 
+import org.mailproxy.core.testing.CommandLineProtocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,7 +21,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import org.apache.mina.core.buffer.IoBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,7 +29,6 @@ import org.mailproxy.core.config.ConfigBuilder;
 import org.mailproxy.core.config.ConfigException;
 import org.mailproxy.core.config.ConfigParser;
 import org.mailproxy.core.config.DirectiveRegistry;
-import org.mailproxy.core.config.DirectiveSpec;
 import org.mailproxy.core.config.ListenSpec;
 import org.mailproxy.core.config.ServerConfig;
 import org.mailproxy.core.net.BindingState;
@@ -41,8 +40,6 @@ import org.mailproxy.core.session.MailSession;
 import org.mailproxy.core.session.SessionLimits;
 import org.mailproxy.core.session.SessionManager;
 import org.mailproxy.core.spi.AuthRequest;
-import org.mailproxy.core.spi.MailProtocol;
-import org.mailproxy.core.spi.ProtocolHandler;
 
 /**
  * TLS over real sockets, JDK SSLSocket as the client: implicit TLS (TLS 1.2 and 1.3), STARTTLS
@@ -366,88 +363,35 @@ class TlsTest {
     }
 
     /** The line protocol, named imap so that ALPN expects "imap". */
-    private final class Protocol implements MailProtocol {
+    private final class Protocol extends CommandLineProtocol {
         @Override
-        public String name() {
-            return "imap";
-        }
-
-        @Override
-        public List<DirectiveSpec> directives() {
-            return List.of();
-        }
-
-        @Override
-        public int[] defaultPorts() {
-            return new int[0];
-        }
-
-        @Override
-        public byte[] certificateErrorReply() {
-            return "-ERR SSL certificate error\r\n".getBytes(StandardCharsets.US_ASCII);
-        }
-
-        @Override
-        public byte[] noCertificateReply() {
-            return "-ERR No required SSL certificate\r\n".getBytes(StandardCharsets.US_ASCII);
-        }
-
-        @Override
-        public ProtocolHandler newHandler(MailSession session) {
-            return new ProtocolHandler() {
-                private final StringBuilder line = new StringBuilder();
-
-                @Override
-                public void onStart() {
-                    session.write("+OK ready\r\n");
+        protected boolean command(MailSession session, String command) {
+            switch (command) {
+                case "NOOP" -> {
+                    noops.incrementAndGet();
+                    session.write("+OK\r\n");
                 }
-
-                @Override
-                public void onData(IoBuffer data) {
-                    while (data.hasRemaining() && !session.isClosing()) {
-                        byte b = data.get();
-                        if (b != '\n') {
-                            line.append((char) b);
-                            continue;
-                        }
-                        String command = line.toString().trim();
-                        line.setLength(0);
-                        switch (command) {
-                            case "NOOP" -> {
-                                noops.incrementAndGet();
-                                session.write("+OK\r\n");
-                            }
-                            case "COUNT" -> session.write("noops=" + noops.get() + "\r\n");
-                            case "STARTTLS" -> {
-                                if (session.isSecure() || !session.canStartTls()) {
-                                    session.write("-ERR invalid\r\n");
-                                } else {
-                                    session.startTls("+OK begin TLS\r\n".getBytes(StandardCharsets.US_ASCII));
-                                }
-                            }
-                            case "INFO" -> {
-                                AuthRequest.TlsInfo info = session.tlsInfo();
-                                session.write("protocol=" + info.protocol() + " verify=" + info.verify() + "\r\n");
-                            }
-                            case "CERT" -> {
-                                AuthRequest.TlsInfo info = session.tlsInfo();
-                                session.write("subject=" + info.subject() + " issuer=" + info.issuer() + " serial="
-                                        + info.serial() + " pem=" + info.certificate().startsWith("-----BEGIN CERTIFICATE-----")
-                                        + "\r\n");
-                            }
-                            default -> session.write("-ERR invalid\r\n");
-                        }
+                case "COUNT" -> session.write("noops=" + noops.get() + "\r\n");
+                case "STARTTLS" -> {
+                    if (session.isSecure() || !session.canStartTls()) {
+                        session.write("-ERR invalid\r\n");
+                    } else {
+                        session.startTls("+OK begin TLS\r\n".getBytes(StandardCharsets.US_ASCII));
                     }
                 }
-
-                @Override
-                public void onTimeout() {
+                case "INFO" -> {
+                    AuthRequest.TlsInfo info = session.tlsInfo();
+                    session.write("protocol=" + info.protocol() + " verify=" + info.verify() + "\r\n");
                 }
-
-                @Override
-                public void onClose() {
+                case "CERT" -> {
+                    AuthRequest.TlsInfo info = session.tlsInfo();
+                    session.write("subject=" + info.subject() + " issuer=" + info.issuer() + " serial="
+                            + info.serial() + " pem=" + info.certificate().startsWith("-----BEGIN CERTIFICATE-----")
+                            + "\r\n");
                 }
-            };
+                default -> session.write("-ERR invalid\r\n");
+            }
+            return true;
         }
     }
 }
