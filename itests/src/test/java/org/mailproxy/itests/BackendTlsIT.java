@@ -4,7 +4,6 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -293,25 +291,9 @@ public class BackendTlsIT extends MailProxyTestSupport {
 
     /** Adds a server through Config Admin and waits until it accepts connections. */
     private int server(String protocol, String... directives) throws Exception {
-        int port = freePort();
-        Configuration server = configAdmin.getFactoryConfiguration("org.mailproxy.server",
-                "backendtlsit-" + SEQUENCE.incrementAndGet(), "?");
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put("listen", "127.0.0.1:" + port);
-        props.put("protocol", protocol);
-        for (int i = 0; i < directives.length; i += 2) {
-            props.put(directives[i], directives[i + 1]);
-        }
-        server.update(props);
-        servers.add(server);
+        int port = addServer(configAdmin, servers, "backendtlsit-" + SEQUENCE.incrementAndGet(), "127.0.0.1:%d",
+                concat(new String[] {"protocol", protocol}, directives));
         serverPorts.add(port);
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!accepts(port)) {
-            if (System.nanoTime() > end) {
-                fail("port " + port + " of a " + protocol + " server " + props + " does not accept within 20 s");
-            }
-            Thread.sleep(100);
-        }
         return port;
     }
 

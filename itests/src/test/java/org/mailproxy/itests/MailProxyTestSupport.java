@@ -25,6 +25,7 @@ import java.security.PrivilegedExceptionAction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -41,6 +42,7 @@ import java.util.function.BooleanSupplier;
 import javax.inject.Inject;
 import javax.security.auth.Subject;
 
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.features.FeaturesService;
 import org.apache.karaf.shell.api.console.Session;
@@ -257,11 +259,6 @@ public abstract class MailProxyTestSupport {
     // Helpers for the test methods (container side)
     // ----------------------------------------------------------------------------------------
 
-    /**
-     * A port of the test configuration or of Karaf: smtp, pop3, imap, submission, auth_http, ssh,
-     * rmi_registry, rmi_server; or of the real backends (see MailBackends): dovecot_imap,
-     * dovecot_pop3, postfix_smtp.
-     */
     /** A port free on 127.0.0.1 at this moment (for a listener a test adds). */
     protected static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -276,6 +273,35 @@ public abstract class MailProxyTestSupport {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * Adds a server as an operator would with {@code config:edit}: a factory configuration of
+     * {@code org.mailproxy.server} named {@code alias} (unique: Karaf's fileinstall mirrors it to
+     * etc/), its {@code listen} being {@code listen} with a fresh port for {@code %d}, and the
+     * given directive name/value pairs (a later pair wins). Returns the port once it accepts; the
+     * configuration goes into {@code created}, for the test to delete.
+     */
+    protected static int addServer(ConfigurationAdmin configAdmin, List<org.osgi.service.cm.Configuration> created, String alias,
+                                   String listen, String... directives) throws Exception {
+        int port = freePort();
+        org.osgi.service.cm.Configuration server = configAdmin.getFactoryConfiguration("org.mailproxy.server", alias, "?");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("listen", String.format(listen, port));
+        for (int i = 0; i < directives.length; i += 2) {
+            props.put(directives[i], directives[i + 1]);
+        }
+        server.update(props);
+        created.add(server);
+        awaitTrue("port " + port + " of " + alias + " " + props + " accepts", Duration.ofSeconds(20), () -> accepts(port));
+        return port;
+    }
+
+    /** {@code first} then {@code more}: directive pairs a helper adds before a test's own. */
+    protected static String[] concat(String[] first, String... more) {
+        String[] all = Arrays.copyOf(first, first.length + more.length);
+        System.arraycopy(more, 0, all, first.length, more.length);
+        return all;
     }
 
     /** Polls {@code condition} every 100 ms; fails the test with {@code what} after {@link #DEFAULT_TIMEOUT}. */
@@ -333,6 +359,11 @@ public abstract class MailProxyTestSupport {
         }
     }
 
+    /**
+     * A port of the test configuration or of Karaf: smtp, pop3, imap, submission, auth_http, ssh,
+     * rmi_registry, rmi_server; or of the real backends (see MailBackends): dovecot_imap,
+     * dovecot_pop3, postfix_smtp.
+     */
     protected static int port(String name) {
         String value = System.getProperty(PORT_PROPERTY_PREFIX + name);
         if (value == null) {

@@ -18,9 +18,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Hashtable;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.inject.Inject;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -308,22 +306,6 @@ public class ProxyProtocolIT extends MailProxyTestSupport {
 
     /** Adds a server through Config Admin; waits until it accepts connections (which it then closes: no header). */
     private int server(String alias, String listen, String... directives) throws Exception {
-        int port = freePort();
-        Configuration server = configAdmin.getFactoryConfiguration("org.mailproxy.server", alias, "?");
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put("listen", String.format(listen, port));
-        for (int i = 0; i < directives.length; i += 2) {
-            props.put(directives[i], directives[i + 1]);
-        }
-        server.update(props);
-        servers.add(server);
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!accepts(port)) {
-            if (System.nanoTime() > end) {
-                fail("port " + port + " of " + alias + " does not accept within 20 s");
-            }
-            Thread.sleep(100);
-        }
-        return port;
+        return addServer(configAdmin, servers, alias, listen, directives);
     }
 }

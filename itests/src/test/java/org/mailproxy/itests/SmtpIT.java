@@ -3,7 +3,6 @@ package org.mailproxy.itests;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -14,7 +13,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.inject.Inject;
@@ -77,18 +75,7 @@ public class SmtpIT extends MailProxyTestSupport {
 
     /** Adds an smtp server through Config Admin and waits until it listens. */
     private int server(String alias, String... directives) throws Exception {
-        int port = freePort();
-        Configuration server = configAdmin.getFactoryConfiguration("org.mailproxy.server", alias, "?");
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put("listen", "127.0.0.1:" + port);
-        props.put("protocol", "smtp");
-        for (int i = 0; i < directives.length; i += 2) {
-            props.put(directives[i], directives[i + 1]);
-        }
-        server.update(props);
-        servers.add(server);
-        awaitTrue("smtp port " + port + " accepts", () -> accepts(port));
-        return port;
+        return addServer(configAdmin, servers, alias, "127.0.0.1:%d", concat(new String[] {"protocol", "smtp"}, directives));
     }
 
     private LineClient client(int port) throws IOException {

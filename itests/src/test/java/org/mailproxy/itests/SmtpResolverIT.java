@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.inject.Inject;
@@ -145,18 +144,7 @@ public class SmtpResolverIT extends MailProxyTestSupport {
 
     /** Adds an smtp server through Config Admin and waits until it listens. */
     private int server(String alias, String... directives) throws Exception {
-        int port = freePort();
-        Configuration server = configAdmin.getFactoryConfiguration("org.mailproxy.server", alias, "?");
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put("listen", "127.0.0.1:" + port);
-        props.put("protocol", "smtp");
-        for (int i = 0; i < directives.length; i += 2) {
-            props.put(directives[i], directives[i + 1]);
-        }
-        server.update(props);
-        servers.add(server);
-        awaitTrue("smtp port " + port + " accepts", () -> accepts(port));
-        return port;
+        return addServer(configAdmin, servers, alias, "127.0.0.1:%d", concat(new String[] {"protocol", "smtp"}, directives));
     }
 
     // ---------------------------------------------------------------- dnsmasq

@@ -11,9 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Hashtable;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.inject.Inject;
 import org.junit.After;
@@ -318,26 +316,11 @@ public class TlsClientsIT extends MailProxyTestSupport {
 
     /** Adds a server with both certificates through Config Admin; waits until it accepts connections. */
     private int server(String alias, String listen, String... directives) throws Exception {
-        int port = freePort();
-        Configuration server = configAdmin.getFactoryConfiguration("org.mailproxy.server", alias, "?");
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put("listen", String.format(listen, port));
-        props.put("ssl_certificate", certs.resolve("server.pem").toString());
-        props.put("ssl_certificate_key", certs.resolve("server.key").toString());
-        props.put("ssl_certificate_sni", SNI_NAME + " " + certs.resolve("sni.pem") + " " + certs.resolve("sni.key"));
-        for (int i = 0; i < directives.length; i += 2) {
-            props.put(directives[i], directives[i + 1]);
-        }
-        server.update(props);
-        servers.add(server);
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!accepts(port)) {
-            if (System.nanoTime() > end) {
-                fail("port " + port + " of " + alias + " does not accept within 20 s");
-            }
-            Thread.sleep(100);
-        }
-        return port;
+        return addServer(configAdmin, servers, alias, listen, concat(new String[] {
+                "ssl_certificate", certs.resolve("server.pem").toString(),
+                "ssl_certificate_key", certs.resolve("server.key").toString(),
+                "ssl_certificate_sni", SNI_NAME + " " + certs.resolve("sni.pem") + " " + certs.resolve("sni.key")},
+                directives));
     }
 
     private static synchronized void certificates() throws Exception {

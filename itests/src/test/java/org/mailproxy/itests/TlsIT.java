@@ -3,7 +3,6 @@ package org.mailproxy.itests;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,7 +19,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -212,25 +210,9 @@ public class TlsIT extends MailProxyTestSupport {
      * and key, and the given directive pairs; waits until it accepts connections.
      */
     private int server(String alias, String listen, String... directives) throws Exception {
-        int port = freePort();
-        Configuration server = configAdmin.getFactoryConfiguration("org.mailproxy.server", alias, "?");
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put("listen", String.format(listen, port));
-        props.put("ssl_certificate", certDir.resolve("server.pem").toString());
-        props.put("ssl_certificate_key", certDir.resolve("server.key").toString());
-        for (int i = 0; i < directives.length; i += 2) {
-            props.put(directives[i], directives[i + 1]);
-        }
-        server.update(props);
-        servers.add(server);
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!accepts(port)) {
-            if (System.nanoTime() > end) {
-                fail("port " + port + " of " + alias + " does not accept within 20 s");
-            }
-            Thread.sleep(100);
-        }
-        return port;
+        return addServer(configAdmin, servers, alias, listen, concat(new String[] {
+                "ssl_certificate", certDir.resolve("server.pem").toString(),
+                "ssl_certificate_key", certDir.resolve("server.key").toString()}, directives));
     }
 
     /** A self-signed RSA certificate for localhost made by the JDK's keytool, written as PEM. */
