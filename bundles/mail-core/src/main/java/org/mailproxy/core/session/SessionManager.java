@@ -19,7 +19,7 @@ import org.apache.mina.core.service.IoProcessor;
 import org.apache.mina.core.session.AttributeKey;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.transport.socket.nio.NioSession;
-import org.apache.mina.transport.socket.nio.NioSocketConnector;
+import org.apache.mina.transport.socket.SocketConnector;
 import org.mailproxy.core.config.ListenSpec;
 import org.mailproxy.core.relay.RelayCounters;
 import org.mailproxy.core.spi.MailProtocol;
@@ -45,7 +45,7 @@ public final class SessionManager implements AutoCloseable {
 
     private final IoThreadPool ioThreads;
     private final ExecutorService connectThreads;
-    private final NioSocketConnector connector;
+    private final SocketConnector connector;
     private final ScheduledThreadPoolExecutor scheduler;
     private final ClientIoHandler clientHandler = new ClientIoHandler(this);
     private final RelayCounters relayCounters = new RelayCounters();
@@ -66,7 +66,7 @@ public final class SessionManager implements AutoCloseable {
         this.scheduler = new ScheduledThreadPoolExecutor(1, daemon("mail-timer"));
         this.scheduler.setRemoveOnCancelPolicy(true);
         this.connectThreads = Executors.newCachedThreadPool(daemon("mail-connect"));
-        this.connector = new NioSocketConnector(connectThreads, this.ioThreads);
+        this.connector = new PromptConnector(connectThreads, this.ioThreads);
         connector.setHandler(new BackendIoHandler());
         connector.getSessionConfig().setTcpNoDelay(true);
         // Sessions time their own connects with the server's timeout; MINA's check is only a backstop.

@@ -4,7 +4,7 @@ import java.net.InetSocketAddress;
 import org.apache.mina.core.future.ConnectFuture;
 import org.apache.mina.core.session.IoSessionInitializer;
 import org.apache.mina.transport.socket.nio.NioProcessor;
-import org.apache.mina.transport.socket.nio.NioSocketConnector;
+import org.apache.mina.transport.socket.SocketConnector;
 import org.mailproxy.core.spi.IoThreads;
 
 /** {@link IoThreads} over the {@link IoThreadPool} of a {@link SessionManager}. */
@@ -17,16 +17,16 @@ final class SharedIoThreads implements IoThreads {
     }
 
     @Override
-    public NioSocketConnector newConnector() {
-        NioSocketConnector connector = new NioSocketConnector(pool);
+    public SocketConnector newConnector() {
+        SocketConnector connector = new PromptConnector(pool);
         connector.getStatistics().getConfig().setStatisticsCalcEnabled(false);
         return connector;
     }
 
     @Override
-    public ConnectFuture connect(NioSocketConnector connector, InetSocketAddress address,
+    public ConnectFuture connect(SocketConnector connector, InetSocketAddress address,
                                  IoSessionInitializer<ConnectFuture> initializer) {
-        NioProcessor here = IoThreadPool.current(); // the connection is created on the connector's thread
+        NioProcessor here = IoThreadPool.current(); // the initializer may run on the connector thread
         return connector.connect(address, (connection, future) -> {
             if (here != null) {
                 connection.setAttribute(IoThreadPool.ON_PROCESSOR, here);

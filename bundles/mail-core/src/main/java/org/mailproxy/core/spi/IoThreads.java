@@ -3,7 +3,7 @@ package org.mailproxy.core.spi;
 import java.net.InetSocketAddress;
 import org.apache.mina.core.future.ConnectFuture;
 import org.apache.mina.core.session.IoSessionInitializer;
-import org.apache.mina.transport.socket.nio.NioSocketConnector;
+import org.apache.mina.transport.socket.SocketConnector;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -20,14 +20,14 @@ public interface IoThreads {
      * A new MINA connector on these threads. The caller sets its handler, connects through
      * {@link #connect} and disposes it when done; the threads stay the core's.
      */
-    NioSocketConnector newConnector();
+    SocketConnector newConnector();
 
     /**
      * Connects {@code connector} (from {@link #newConnector()}) to {@code address}. Called on one of
      * these threads, the connection runs on that thread; called on any other, on the next thread in
      * turn.
      */
-    ConnectFuture connect(NioSocketConnector connector, InetSocketAddress address,
+    ConnectFuture connect(SocketConnector connector, InetSocketAddress address,
                           IoSessionInitializer<ConnectFuture> initializer);
 
     /** How many I/O threads there are. */

@@ -43,7 +43,7 @@ import org.osgi.service.component.annotations.Reference;
  *     connection for every request and sends nginx's request byte for byte.</li>
  * </ul>
  *
- * <p>The component owns its transports (a MINA {@link org.apache.mina.transport.socket.nio.NioSocketConnector}
+ * <p>The component owns its transports (a MINA {@link org.apache.mina.transport.socket.SocketConnector}
  * on the core's I/O threads with a pool of kept-alive connections per auth_http address and
  * thread, and a selector thread for unix sockets, with their own pools) and a timer thread,
  * created on activation and released on deactivation; authentications

@@ -11,11 +11,12 @@ import org.apache.mina.core.service.IoHandlerAdapter;
 import org.apache.mina.core.session.AttributeKey;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.core.session.IoSessionInitializer;
+import org.apache.mina.transport.socket.SocketConnector;
 import org.apache.mina.transport.socket.nio.NioSocketConnector;
 import org.mailproxy.core.spi.IoThreads;
 
 /**
- * TCP to the auth server through a MINA {@link NioSocketConnector}. Nothing here blocks; the
+ * TCP to the auth server through a MINA {@link SocketConnector}. Nothing here blocks; the
  * connector's I/O threads feed the {@link Attempt}s, the module's timer expires idle connections.
  * No filters: the request is written as bytes and the response read as bytes.
  *
@@ -39,7 +40,7 @@ final class MinaTransport implements Transport {
     private static final AttributeKey CONNECTION = new AttributeKey(MinaTransport.class, "connection");
 
     private final IoThreads ioThreads;
-    private final NioSocketConnector connector;
+    private final SocketConnector connector;
     private final ScheduledExecutorService scheduler;
     private final Counters counters;
     private final KeepAlive.Limits limits;
