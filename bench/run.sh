@@ -11,7 +11,7 @@
 #
 # Environment: DURATION (s per sessions run, default 10), CONCS (default "50 500"),
 # BULK_COUNT (messages per bulk run, default 60), BULK_CONC (default 4), IDLE_N (default 2000),
-# WARMUP (s of sessions per protocol and proxy before measuring, default 20),
+# WARMUP (s of sessions, and of bulk transfers, per protocol and proxy before measuring, default 20),
 # KEEP=1 keeps the temp dir (logs), HOLD=1 starts everything and waits (for profiling: the ports
 # and pids are printed and written to the temp dir's hold.txt), PHASES (default "sessions bulk
 # idle") and PROTOS (default "imap pop3 smtp") narrow the runs.
@@ -294,9 +294,14 @@ has "$PHASES" sessions && for p in $PROTOS; do
     done
 done
 
-# the bulk relay path is compiled by the JVM in its first megabytes: a bulk warm-up, for both
+# The bulk relay path is compiled anew (C2) over its first gigabyte or so: until then the JVM's
+# compiler threads take as much CPU per GB as the relay itself. A bulk warm-up of WARMUP seconds
+# per protocol, for both proxies.
 has "$PHASES" bulk && for t in nginx mailproxy; do for p in $PROTOS; do
-    "${LG[@]}" bulk "$p" "$(port_of $t $p)" "$BULK_CONC" "$BULK_CONC" "bulk:bulkpw" 0 >/dev/null
+    end=$((SECONDS + WARMUP))
+    while [ "$SECONDS" -lt "$end" ]; do
+        "${LG[@]}" bulk "$p" "$(port_of $t $p)" "$BULK_CONC" $((BULK_CONC * 5)) "bulk:bulkpw" 0 >/dev/null
+    done
 done; done
 has "$PHASES" bulk && for p in $PROTOS; do
     for t in direct nginx mailproxy; do
