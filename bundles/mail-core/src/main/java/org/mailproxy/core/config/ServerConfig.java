@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -29,6 +28,8 @@ public final class ServerConfig {
     private final Map<String, ValueOrigin> origins;
     private final BlockValues own;
     private final Object content;
+    /** The content's hash, computed once: protocols look their settings up by ServerConfig per session. */
+    private final int hash;
 
     ServerConfig(String protocol, List<ListenSpec> listens, String file, int line, Map<String, Object> values,
                  Map<String, ValueOrigin> origins, BlockValues own) {
@@ -45,6 +46,7 @@ public final class ServerConfig {
         key.add(Positions.strip(this.values));
         key.add(own.unvalidated().stream().map(Directive::withoutPosition).toList());
         this.content = key;
+        this.hash = key.hashCode();
     }
 
     /** {@code imap}, {@code pop3} or {@code smtp}. */
@@ -147,7 +149,7 @@ public final class ServerConfig {
 
     @Override
     public int hashCode() {
-        return Objects.hashCode(content);
+        return hash;
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.mailproxy.core.internal;
 
 import java.net.InetSocketAddress;
 import java.util.Locale;
+import org.mailproxy.core.util.InetText;
 import java.util.function.Consumer;
 import org.mailproxy.core.session.MailSession;
 import org.slf4j.Logger;
@@ -52,18 +53,16 @@ final class SessionLog implements Consumer<MailSession> {
         field(out, "backend", backend);
         out.append(" from_client=").append(fromClient);
         out.append(" from_backend=").append(fromBackend);
-        out.append(" duration=").append(String.format(Locale.ROOT, "%d.%03d", durationMillis / 1000, durationMillis % 1000));
+        long duration = Math.max(0, durationMillis); // the wall clock may have been set back
+        long millis = duration % 1000;
+        out.append(" duration=").append(duration / 1000).append(millis < 10 ? ".00" : millis < 100 ? ".0" : ".").append(millis);
         field(out, "ended", ended);
         return out.toString();
     }
 
-    /** {@code 192.0.2.1:143}, {@code [2001:db8::1]:143}, or null. */
+    /** {@code 192.0.2.1:143}, {@code [2001:db8::1]:143} (nginx's forms), or null. */
     static String address(InetSocketAddress address) {
-        if (address == null) {
-            return null;
-        }
-        String host = address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+        return address == null ? null : InetText.hostPort(address);
     }
 
     private static void field(StringBuilder out, String key, String value) {

@@ -29,6 +29,20 @@ class SessionLogTest {
     }
 
     @Test
+    void durationInSecondsWithMilliseconds() {
+        assertEquals(" duration=0.050 ", durationOf(50));
+        assertEquals(" duration=0.000 ", durationOf(0));
+        assertEquals(" duration=12.345 ", durationOf(12_345));
+        assertEquals(" duration=65.000 ", durationOf(65_000));
+        assertEquals(" duration=0.000 ", durationOf(-3)); // the wall clock was set back
+    }
+
+    private static String durationOf(long millis) {
+        String line = SessionLog.line(1, "s", "imap", "c", "u", "b", 0, 0, millis, "quit");
+        return line.substring(line.indexOf(" duration="), line.indexOf("ended="));
+    }
+
+    @Test
     void aLoginNameCannotForgeFieldsOrLines() {
         StringBuilder out = new StringBuilder();
         SessionLog.quote(out, "eve ended=killed\r\nid=9 \"x\\");
@@ -41,8 +55,9 @@ class SessionLogTest {
     @Test
     void addressesAsNginxWritesThem() throws Exception {
         assertEquals("192.0.2.1:143", SessionLog.address(new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 143)));
-        assertEquals("[2001:db8:0:0:0:0:0:1]:143",
-                SessionLog.address(new InetSocketAddress(InetAddress.getByName("2001:db8::1"), 143)));
+        assertEquals("[2001:db8::1]:143",
+                SessionLog.address(new InetSocketAddress(InetAddress.getByName("2001:db8:0:0:0:0:0:1"), 143)));
+        assertEquals("[::1]:1143", SessionLog.address(new InetSocketAddress(InetAddress.getByName("::1"), 1143)));
         assertEquals(null, SessionLog.address(null));
     }
 
