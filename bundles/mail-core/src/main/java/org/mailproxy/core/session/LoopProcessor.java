@@ -1,5 +1,6 @@
 package org.mailproxy.core.session;
 
+import java.nio.channels.SelectionKey;
 import java.util.concurrent.Executor;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.transport.socket.nio.NioProcessor;
@@ -28,6 +29,15 @@ import org.apache.mina.transport.socket.nio.NioSession;
  * answered "nothing" without asking the kernel (nginx: {@code rev->ready = 0} when {@code recv}
  * returns less than asked). Data or an end of stream that comes meanwhile makes the connection
  * readable for the next select, as with any level-triggered poll.
+ *
+ * <p>And it stops watching a connection whose reading is suspended only when that connection
+ * turns readable. A session suspends its client's reads for every login, while the auth server
+ * and the backend answer, and MINA takes the connection out of the poll set at once and puts it
+ * back after ({@code epoll_ctl} DEL and ADD: two system calls per session). Nearly always the
+ * client sends nothing meanwhile, and nginx, which does not read a blocked client either, leaves
+ * its registration alone. Here a suspended connection stays in the poll set; MINA does not read
+ * it (it checks the suspension itself), and if it does become readable the select that reports
+ * it takes it out of the set, so a level-triggered poll does not report it again and again.
  */
 final class LoopProcessor extends NioProcessor {
 
@@ -79,16 +89,39 @@ final class LoopProcessor extends NioProcessor {
     }
 
     @Override
+    protected void setInterestedInRead(NioSession session, boolean interested) throws Exception {
+        if (interested) {
+            super.setInterestedInRead(session, true);
+        } // else: when the connection turns readable (unwatchSuspendedReaders)
+    }
+
+    @Override
     protected int select(long timeout) throws Exception {
+        int selected;
         if (selectNow) {
             selectNow = false;
             selectorLock.readLock().lock();
             try {
-                return selector.selectNow();
+                selected = selector.selectNow();
             } finally {
                 selectorLock.readLock().unlock();
             }
+        } else {
+            selected = super.select(timeout);
         }
-        return super.select(timeout);
+        if (selected > 0) {
+            unwatchSuspendedReaders();
+        }
+        return selected;
+    }
+
+    /** Takes the readable connections whose reading is suspended out of the poll set. */
+    private void unwatchSuspendedReaders() {
+        for (SelectionKey key : selector.selectedKeys()) {
+            if (key.isValid() && (key.readyOps() & SelectionKey.OP_READ) != 0
+                    && key.attachment() instanceof NioSession session && session.isReadSuspended()) {
+                key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+            }
+        }
     }
 }
