@@ -111,24 +111,35 @@ final class IncludeGlob {
         return end;
     }
 
+    /**
+     * A glob bracket expression as a regex class. A range whose end comes before its start
+     * matches nothing (glibc's fnmatch); a class left with no member matches nothing, or any one
+     * character when negated. Every member but an ASCII letter or digit is written as
+     * {@code \x{hex}}, so no text of the file can make the expression invalid.
+     */
     private static String charClass(String body) {
-        StringBuilder cls = new StringBuilder("[");
-        int k = 0;
-        if (body.startsWith("!")) {
-            cls.append('^');
-            k = 1;
-        }
-        for (; k < body.length(); k++) {
+        boolean negated = body.startsWith("!");
+        StringBuilder members = new StringBuilder();
+        for (int k = negated ? 1 : 0; k < body.length(); k++) {
             char c = body.charAt(k);
-            boolean range = c == '-' && k > 0 && k < body.length() - 1 && !(k == 1 && body.startsWith("!"));
-            if (range) {
-                cls.append('-');
-            } else if (Character.isLetterOrDigit(c)) {
-                cls.append(c);
+            if (k + 2 < body.length() && body.charAt(k + 1) == '-') { // a '-' first or last is itself
+                char end = body.charAt(k + 2);
+                if (c <= end) {
+                    members.append(member(c)).append('-').append(member(end));
+                }
+                k += 2;
             } else {
-                cls.append('\\').append(c);
+                members.append(member(c));
             }
         }
-        return cls.append(']').toString();
+        if (members.length() == 0) {
+            return negated ? "." : "(?!)";
+        }
+        return (negated ? "[^" : "[") + members + "]";
+    }
+
+    private static String member(char c) {
+        boolean plain = c < 128 && Character.isLetterOrDigit(c);
+        return plain ? String.valueOf(c) : "\\x{" + Integer.toHexString(c) + "}";
     }
 }
