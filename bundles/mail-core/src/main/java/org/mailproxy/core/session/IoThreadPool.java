@@ -3,22 +3,31 @@ package org.mailproxy.core.session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.apache.mina.core.service.IoProcessor;
 import org.apache.mina.core.session.AttributeKey;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.core.write.WriteRequest;
 import org.apache.mina.transport.socket.nio.NioProcessor;
 import org.apache.mina.transport.socket.nio.NioSession;
+import org.mailproxy.core.net.AcceptingIoThreads;
 
 /**
  * The I/O threads of the proxy: a fixed set of MINA {@link NioProcessor}s shared by every
- * listening socket and by the backend connector, like MINA's SimpleIoProcessorPool with two
+ * listening socket and by the backend connector, like MINA's SimpleIoProcessorPool with these
  * differences that matter to a proxy:
  *
  * <ul>
+ * <li><b>The threads accept.</b> Every thread watches every listening socket
+ *     ({@link AcceptingIoThreads}); a connection is accepted and served by one thread, as by one
+ *     nginx worker, and a busy thread leaves the next connections to a less busy one.</li>
  * <li><b>A session's two connections share a thread.</b> A backend connection is put on the I/O
  *     thread of the client connection it serves (like the two connections of an nginx worker). The
  *     relay then pauses and resumes reads on the thread that runs them, and the session's lock is
@@ -32,7 +41,7 @@ import org.apache.mina.transport.socket.nio.NioSession;
  *     the owning processor, which applies it after a wakeup.</li>
  * </ul>
  */
-final class IoThreadPool implements IoProcessor<NioSession> {
+final class IoThreadPool implements IoProcessor<NioSession>, AcceptingIoThreads {
 
     /** Set on a new connection before it is added: put it on the same processor as this session. */
     static final AttributeKey SAME_THREAD_AS = new AttributeKey(IoThreadPool.class, "sameThreadAs");
@@ -185,7 +194,32 @@ final class IoThreadPool implements IoProcessor<NioSession> {
                 return processor;
             }
         }
+        NioProcessor here = RUNNING.get(); // a connection accepted or connected by an I/O thread stays there
+        for (LoopProcessor processor : processors) {
+            if (processor == here) {
+                return processor;
+            }
+        }
         return processors[Math.floorMod(next.getAndIncrement(), processors.length)];
+    }
+
+    @Override
+    public void startAccepting(ServerSocketChannel listener, Consumer<SocketChannel> accepted) {
+        for (LoopProcessor processor : processors) {
+            try {
+                processor.startAccepting(listener, accepted);
+            } catch (IOException e) {
+                stopAccepting(listener);
+                throw new UncheckedIOException("watching " + listener + " failed", e);
+            }
+        }
+    }
+
+    @Override
+    public void stopAccepting(ServerSocketChannel listener) {
+        for (LoopProcessor processor : processors) {
+            processor.stopAccepting(listener);
+        }
     }
 
     /** Runs a processor's loop on a pool thread, remembering which processor the thread runs. */

@@ -1,10 +1,5 @@
 package org.mailproxy.core.session;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.SelectionKey;
@@ -15,12 +10,12 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import org.apache.mina.core.polling.AbstractPollingIoConnector;
 import org.apache.mina.core.service.IoProcessor;
-import org.apache.mina.core.service.IoService;
 import org.apache.mina.core.service.TransportMetadata;
 import org.apache.mina.transport.socket.DefaultSocketSessionConfig;
 import org.apache.mina.transport.socket.SocketConnector;
 import org.apache.mina.transport.socket.SocketSessionConfig;
 import org.apache.mina.transport.socket.nio.NioSession;
+import org.mailproxy.core.net.SocketSessions;
 
 /**
  * A MINA socket connector that hands a connection to its I/O thread directly when the TCP
@@ -41,34 +36,10 @@ import org.apache.mina.transport.socket.nio.NioSession;
  *
  * <p>Why a class of its own: MINA's NioSocketConnector is final, so its one-line
  * {@code connect(handle, address)} cannot be overridden. This is that class with that line
- * changed; the rest (selector, handles, registration) is MINA's code as it is. MINA's socket
- * session class, NioSocketSession, is package-private, so its public constructor is reached once
- * by reflection (as {@code InlineTlsHandlers} does for MINA's TLS handler); a MINA without it
- * fails at the first connector created, in every test that connects a backend.
+ * changed; the rest (selector, handles, registration) is MINA's code as it is, and its
+ * sessions are MINA's own ({@link SocketSessions}).
  */
 final class PromptConnector extends AbstractPollingIoConnector<NioSession, SocketChannel> implements SocketConnector {
-
-    /** {@code new NioSocketSession(IoService, IoProcessor, SocketChannel)}. */
-    private static final MethodHandle NEW_SESSION;
-
-    /** MINA's own metadata of socket sessions, as its NioSocketConnector reports it. */
-    private static final TransportMetadata METADATA;
-
-    static {
-        try {
-            Class<?> type = Class.forName("org.apache.mina.transport.socket.nio.NioSocketSession", false,
-                    NioSession.class.getClassLoader());
-            Constructor<?> constructor = type.getConstructor(IoService.class, IoProcessor.class, SocketChannel.class);
-            constructor.setAccessible(true);
-            NEW_SESSION = MethodHandles.lookup().unreflectConstructor(constructor).asType(
-                    MethodType.methodType(NioSession.class, IoService.class, IoProcessor.class, SocketChannel.class));
-            Field metadata = type.getDeclaredField("METADATA");
-            metadata.setAccessible(true);
-            METADATA = (TransportMetadata) metadata.get(null);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private volatile Selector selector;
 
@@ -91,13 +62,7 @@ final class PromptConnector extends AbstractPollingIoConnector<NioSession, Socke
 
     @Override
     protected NioSession newSession(IoProcessor<NioSession> processor, SocketChannel handle) throws Exception {
-        try {
-            return (NioSession) NEW_SESSION.invoke((IoService) this, processor, handle);
-        } catch (Exception | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        return SocketSessions.newSession(this, processor, handle);
     }
 
     // ------------------------------------------------------------------ MINA's NioSocketConnector
@@ -116,7 +81,7 @@ final class PromptConnector extends AbstractPollingIoConnector<NioSession, Socke
 
     @Override
     public TransportMetadata getTransportMetadata() {
-        return METADATA;
+        return SocketSessions.METADATA;
     }
 
     @Override
