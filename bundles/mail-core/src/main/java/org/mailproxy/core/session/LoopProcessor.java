@@ -59,9 +59,10 @@ import org.slf4j.LoggerFactory;
  * it takes it out of the set, so a level-triggered poll does not report it again and again.
  *
  * <p>And it accepts connections ({@link #startAccepting}): a listening channel is watched by every
- * loop, as by every nginx worker; the loop that finds a connection waiting accepts one (nginx's
- * {@code multi_accept off}) and serves it, instead of MINA's acceptor thread accepting and waking
- * an I/O thread for each connection. MINA's loop only knows sessions, so the listening keys are
+ * loop, as by every nginx worker; the loop that finds connections waiting accepts them (up to 16
+ * per select, so a burst of clients is not left in the backlog while the loop serves its sessions)
+ * and serves them, instead of MINA's acceptor thread accepting and waking an I/O thread for each
+ * connection. MINA's loop only knows sessions, so the listening keys are
  * handled, and taken out of the selected set, right after the select; MINA's iterations over all
  * keys skip them. When accept() fails for want of descriptors or memory the listener rests for
  * half a second (nginx disables its accept events for as long), instead of failing on every select.
@@ -73,6 +74,8 @@ final class LoopProcessor extends NioProcessor {
     /** nginx: {@code ngx_disable_accept_events()} for 500 ms after EMFILE/ENFILE. */
     private static final long ACCEPT_REST_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long STOP_WAIT_MILLIS = 2_000;
+    /** Connections accepted per select and listener at most (one per event starved bursts of clients). */
+    private static final int ACCEPT_BATCH = 16;
 
     /** MINA's private {@code AbstractPollingIoProcessor.startupProcessor()}: the one way to start a loop without a session. */
     private static final Method START_LOOP;
@@ -214,21 +217,24 @@ final class LoopProcessor extends NioProcessor {
     }
 
     private void accept(SelectionKey key, Listening listening) {
-        SocketChannel connection;
-        try {
-            connection = listening.channel.accept();
-        } catch (ClosedChannelException e) {
-            key.cancel();
-            return;
-        } catch (IOException e) {
-            // EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays in the backlog
-            LOG.error("accept() on {} failed ({})", listening.address, Errno.describe(e));
-            key.interestOps(0);
-            listening.restingUntil = System.nanoTime() + ACCEPT_REST_NANOS;
-            resting.add(key);
-            return;
-        }
-        if (connection != null) { // null: another loop took it
+        for (int i = 0; i < ACCEPT_BATCH; i++) {
+            SocketChannel connection;
+            try {
+                connection = listening.channel.accept();
+            } catch (ClosedChannelException e) {
+                key.cancel();
+                return;
+            } catch (IOException e) {
+                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays in the backlog
+                LOG.error("accept() on {} failed ({})", listening.address, Errno.describe(e));
+                key.interestOps(0);
+                listening.restingUntil = System.nanoTime() + ACCEPT_REST_NANOS;
+                resting.add(key);
+                return;
+            }
+            if (connection == null) { // none left, or another loop took it
+                return;
+            }
             listening.accepted.accept(connection);
         }
     }
