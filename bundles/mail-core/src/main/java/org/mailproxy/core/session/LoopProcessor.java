@@ -150,7 +150,7 @@ final class LoopProcessor extends NioProcessor {
     protected void setInterestedInRead(NioSession session, boolean interested) throws Exception {
         if (interested) {
             super.setInterestedInRead(session, true);
-        } // else: when the connection turns readable (unwatchSuspendedReaders)
+        } // else: when the connection turns readable (sortSelected)
     }
 
     @Override
