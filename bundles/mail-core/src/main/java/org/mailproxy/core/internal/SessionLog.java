@@ -2,9 +2,9 @@ package org.mailproxy.core.internal;
 
 import java.net.InetSocketAddress;
 import java.util.Locale;
-import org.mailproxy.core.util.InetText;
 import java.util.function.Consumer;
 import org.mailproxy.core.session.MailSession;
+import org.mailproxy.core.util.InetText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -194,11 +194,9 @@ final class IoThreadPool implements IoProcessor<NioSession>, AcceptingIoThreads 
                 return processor;
             }
         }
-        NioProcessor here = RUNNING.get(); // a connection accepted or connected by an I/O thread stays there
-        for (LoopProcessor processor : processors) {
-            if (processor == here) {
-                return processor;
-            }
+        int here = currentIndex(); // a connection accepted or connected by an I/O thread stays there
+        if (here >= 0) {
+            return processors[here];
         }
         return processors[Math.floorMod(next.getAndIncrement(), processors.length)];
     }

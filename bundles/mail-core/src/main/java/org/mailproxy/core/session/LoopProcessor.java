@@ -62,9 +62,8 @@ import org.slf4j.LoggerFactory;
  * loop, as by every nginx worker; the loop that finds connections waiting accepts them (up to 16
  * per select, so a burst of clients is not left in the backlog while the loop serves its sessions)
  * and serves them, instead of MINA's acceptor thread accepting and waking an I/O thread for each
- * connection. MINA's loop only knows sessions, so the listening keys are
- * handled, and taken out of the selected set, right after the select; MINA's iterations over all
- * keys skip them. When accept() fails for want of descriptors or memory the listener rests for
+ * connection. MINA's loop only knows sessions, so the listening keys are handled, and taken out of
+ * the selected set, right after the select; MINA's iterations over all keys skip them. When accept() fails for want of descriptors or memory the listener rests for
  * half a second (nginx disables its accept events for as long), instead of failing on every select.
  */
 final class LoopProcessor extends NioProcessor {
