@@ -12,7 +12,8 @@
 # Environment: DURATION (s per sessions run, default 10), CONCS (default "50 500"),
 # BULK_COUNT (messages per bulk run, default 60), BULK_CONC (default 4), IDLE_N (default 2000),
 # WARMUP (s of sessions, and of bulk transfers, per protocol and proxy before measuring, default 20),
-# KEEP=1 keeps the temp dir (logs), HOLD=1 starts everything and waits (for profiling: the ports
+# ROUNDS (default 3: each nginx/mailproxy figure is the median of that many runs, taken in
+# alternating order), KEEP=1 keeps the temp dir (logs), HOLD=1 starts everything and waits (for profiling: the ports
 # and pids are printed and written to the temp dir's hold.txt), PHASES (default "sessions bulk
 # idle") and PROTOS (default "imap pop3 smtp") narrow the runs.
 set -euo pipefail
@@ -26,6 +27,7 @@ BULK_COUNT=${BULK_COUNT:-60}
 BULK_CONC=${BULK_CONC:-4}
 IDLE_N=${IDLE_N:-2000}
 WARMUP=${WARMUP:-20}
+ROUNDS=${ROUNDS:-3}
 PHASES=${PHASES:-sessions bulk idle}
 PROTOS=${PROTOS:-imap pop3 smtp}
 has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
@@ -276,20 +278,40 @@ NULL_PID=$!
 wait_port "$NULL" 5
 null_port() { case "$1" in imap) echo "$NULL" ;; pop3) echo $((NULL + 1)) ;; smtp) echo $((NULL + 2)) ;; esac; }
 
+# The two proxies are measured ROUNDS times each, alternately (nginx first in odd rounds,
+# mailproxy first in even ones), and each figure is the median of its rounds: with one run each in
+# a fixed order, the second proxy always ran right after the first one, on a machine still busy
+# with what that run left behind (Postfix delivering the mail it accepted, Dovecot's processes
+# settling), and one run of 10 s moves by ±15 % on its own. Before every run Postfix's queue is
+# delivered (settle), so that no run pays for the previous one's mail.
+settle() {
+    local end=$((SECONDS + 300)) q=$W/postfix/spool
+    while [ "$SECONDS" -lt "$end" ] \
+        && [ -n "$(find "$q/maildrop" "$q/incoming" "$q/active" "$q/deferred" -type f -print -quit 2>/dev/null)" ]; do
+        sleep 0.2
+    done
+    sleep 1
+}
+round_order() { if [ $(($1 % 2)) = 1 ]; then echo "nginx mailproxy"; else echo "mailproxy nginx"; fi; }
+# one figure of one run: METRIC TARGET VALUE ROUND (0: measured once: direct, null server)
+record() { echo "$1|$2|$3|$4" >>"$RES"; }
+
 has "$PHASES" sessions && for p in $PROTOS; do
     for c in $CONCS; do
+        settle
         r=$("${LG[@]}" sessions "$p" "$(null_port $p)" "$c" "$DURATION" "$USERLIST" 0)
         echo "run.sh: $p c=$c null server: $r" >&2
-        echo "$p sessions/s c=$c, null server|direct|$(field rate "$r")" >>"$RES"
-        for t in direct nginx mailproxy; do
+        record "$p sessions/s c=$c, null server" direct "$(field rate "$r")" 0
+        for rt in 0:direct $(for i in $(seq "$ROUNDS"); do for t in $(round_order "$i"); do echo "$i:$t"; done; done); do
+            i=${rt%%:*}; t=${rt#*:}
+            settle
             r=$("${LG[@]}" sessions "$p" "$(port_of $t $p)" "$c" "$DURATION" "$USERLIST" "$(pid_of $t)")
-            echo "run.sh: $p c=$c $t: $r" >&2
-            echo "$p sessions/s c=$c|$t|$(field rate "$r")" >>"$RES"
-            echo "$p errors c=$c|$t|$(field errors "$r")" >>"$RES"
-            echo "$p login p50 ms c=$c|$t|$(field p50ms "$r")" >>"$RES"
-            echo "$p login p99 ms c=$c|$t|$(field p99ms "$r")" >>"$RES"
-            [ "$t" != direct ] && echo "$p CPU s/1000 sessions c=$c|$t|$(field cpu_per_1000 "$r")" >>"$RES"
-            sleep 1
+            echo "run.sh: $p c=$c $t round $i: $r" >&2
+            record "$p sessions/s c=$c" "$t" "$(field rate "$r")" "$i"
+            record "$p errors c=$c" "$t" "$(field errors "$r")" "$i"
+            record "$p login p50 ms c=$c" "$t" "$(field p50ms "$r")" "$i"
+            record "$p login p99 ms c=$c" "$t" "$(field p99ms "$r")" "$i"
+            [ "$t" != direct ] && record "$p CPU s/1000 sessions c=$c" "$t" "$(field cpu_per_1000 "$r")" "$i"
         done
     done
 done
@@ -304,12 +326,14 @@ has "$PHASES" bulk && for t in nginx mailproxy; do for p in $PROTOS; do
     done
 done; done
 has "$PHASES" bulk && for p in $PROTOS; do
-    for t in direct nginx mailproxy; do
+    for rt in 0:direct $(for i in $(seq "$ROUNDS"); do for t in $(round_order "$i"); do echo "$i:$t"; done; done); do
+        i=${rt%%:*}; t=${rt#*:}
+        settle
         r=$("${LG[@]}" bulk "$p" "$(port_of $t $p)" "$BULK_CONC" "$BULK_COUNT" "bulk:bulkpw" "$(pid_of $t)")
-        echo "run.sh: bulk $p $t: $r" >&2
-        echo "$p bulk 5MB MB/s x$BULK_CONC|$t|$(field mbps "$r")" >>"$RES"
-        echo "$p bulk errors|$t|$(field errors "$r")" >>"$RES"
-        [ "$t" != direct ] && echo "$p CPU s/GB relayed|$t|$(field cpu_per_gb "$r")" >>"$RES"
+        echo "run.sh: bulk $p $t round $i: $r" >&2
+        record "$p bulk 5MB MB/s x$BULK_CONC" "$t" "$(field mbps "$r")" "$i"
+        record "$p bulk errors" "$t" "$(field errors "$r")" "$i"
+        [ "$t" != direct ] && record "$p CPU s/GB relayed" "$t" "$(field cpu_per_gb "$r")" "$i"
     done
 done
 
@@ -327,15 +351,39 @@ done
 # ---------------------------------------------------------------- 5. table
 echo
 echo "mailproxy bench $(date -u '+%F %T UTC'), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*: //'), DURATION=${DURATION}s"
+# One row per metric: the median of the rounds for each target (errors: their sum), the ratio of
+# the medians, and the lowest and highest ratio of one round's pair (how far a single run can say
+# otherwise).
 awk -F'|' '
-    { if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 } v[$1, $2] = $3 }
+    function median(m, t,    k, c, i, j, x, a) {
+        c = cnt[m, t]; if (c == 0) return ""
+        if (m ~ /errors/) { x = 0; for (i = 1; i <= c; i++) x += val[m, t, i]; return x }
+        for (i = 1; i <= c; i++) a[i] = val[m, t, i] + 0
+        for (i = 2; i <= c; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+        x = (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+        return sprintf(x == int(x) ? "%d" : x >= 100 ? "%.1f" : x >= 1 ? "%.2f" : "%.3f", x)
+    }
+    {
+        if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 }
+        val[$1, $2, ++cnt[$1, $2]] = $3
+        if ($4 + 0 > 0) { round[$1, $2, $4] = $3; if ($4 + 0 > rounds) rounds = $4 + 0 }
+    }
     END {
-        printf "| %-38s | %10s | %10s | %9s | %10s |\n", "metric", "nginx", "mailproxy", "ratio", "direct"
-        printf "|%s|%s|%s|%s|%s|\n", "----------------------------------------", "-----------:", "-----------:", "----------:", "-----------:"
+        printf "| %-38s | %10s | %10s | %9s | %11s | %10s |\n", "metric", "nginx", "mailproxy", "ratio", "per round", "direct"
+        printf "|%s|%s|%s|%s|%s|%s|\n", "----------------------------------------", "-----------:", "-----------:", "----------:", "------------:", "-----------:"
         for (i = 0; i < n; i++) {
-            m = order[i]; a = v[m, "nginx"]; b = v[m, "mailproxy"]; d = v[m, "direct"]
+            m = order[i]; a = median(m, "nginx"); b = median(m, "mailproxy"); d = median(m, "direct")
             r = (a != "" && b != "" && a + 0 != 0) ? sprintf("%.2f", b / a) : "-"
-            printf "| %-38s | %10s | %10s | %9s | %10s |\n", m, a, b, r, (d == "" ? "-" : d)
+            lo = ""; hi = ""
+            if (m !~ /errors/) for (k = 1; k <= rounds; k++) {
+                if (!((m, "nginx", k) in round) || !((m, "mailproxy", k) in round) || round[m, "nginx", k] + 0 == 0) continue
+                x = round[m, "mailproxy", k] / round[m, "nginx", k]
+                if (lo == "" || x < lo) lo = x
+                if (hi == "" || x > hi) hi = x
+            }
+            pr = (lo == "") ? "-" : sprintf("%.2f-%.2f", lo, hi)
+            printf "| %-38s | %10s | %10s | %9s | %11s | %10s |\n", m, a, b, r, pr, (d == "" ? "-" : d)
         }
     }' "$RES"
-echo "(ratio = mailproxy / nginx; direct = load generator straight to Dovecot/Postfix, the ceiling)"
+echo "(nginx, mailproxy: median of $ROUNDS runs each, alternating; ratio = mailproxy / nginx of the medians;"
+echo " per round = lowest and highest ratio of one round; direct = load generator straight to Dovecot/Postfix, the ceiling)"
