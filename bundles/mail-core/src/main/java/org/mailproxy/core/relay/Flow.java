@@ -30,11 +30,12 @@ final class Flow {
     }
 
     /**
-     * Forwards a buffer read from the source. MINA's NioProcessor allocates a fresh IoBuffer for
-     * every read ({@code AbstractPollingIoProcessor.read}: {@code IoBuffer.allocate(readBufferSize)},
-     * handed to the filter chain and never touched again), and SslFilter unwraps into a fresh
-     * buffer too ({@code SSLHandlerG0.receive_loop}), so queueing that very buffer on the other
-     * connection is safe: no copy, no String, no new buffer.
+     * Forwards a buffer read from the source. MINA's NioProcessor allocates a buffer for every read
+     * ({@code AbstractPollingIoProcessor.read}: {@code IoBuffer.allocate(readBufferSize)}, handed to
+     * the filter chain and never touched again), and SslFilter unwraps into a fresh buffer too
+     * ({@code SSLHandlerG0.receive_loop}), so queueing that very buffer on the other connection is
+     * safe: no copy, no String, no new buffer. It is freed once written ({@code PooledReads.written});
+     * a pooled read buffer then goes back to its pool, so nothing may keep it after this.
      */
     void forward(IoBuffer data) {
         if (data == null || !data.hasRemaining()) {

@@ -6,13 +6,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.session.IoSession;
 import org.apache.mina.core.session.IoSessionConfig;
+import org.mailproxy.core.net.PooledReads;
 import org.mailproxy.core.session.MailLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The byte pump between a logged-in client and its backend (nginx: {@code ngx_mail_proxy_handler}):
- * no parsing, no copying, no per-packet logging. It belongs to the core, so it keeps running when
+ * no parsing, no copying, no per-packet logging; over plain connections the bytes are read into
+ * pooled direct buffers ({@link PooledReads}). It belongs to the core, so it keeps running when
  * the protocol bundle that logged the client in goes away.
  *
  * <ul>
@@ -76,6 +78,7 @@ public final class Relay {
      */
     public void start(IoBuffer toClient, IoBuffer toBackend) {
         counters.started();
+        PooledReads.allow(client, backend);
         limitReads(client.getConfig());
         limitReads(backend.getConfig());
         downstream.forward(toClient);

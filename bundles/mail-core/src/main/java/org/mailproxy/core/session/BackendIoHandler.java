@@ -4,6 +4,7 @@ import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.service.IoHandlerAdapter;
 import org.apache.mina.core.session.AttributeKey;
 import org.apache.mina.core.session.IoSession;
+import org.mailproxy.core.net.PooledReads;
 
 /** MINA events of backend connections, passed to the {@link MailSession} they serve. */
 final class BackendIoHandler extends IoHandlerAdapter {
@@ -39,6 +40,7 @@ final class BackendIoHandler extends IoHandlerAdapter {
         if (session != null) {
             session.backendSent();
         }
+        PooledReads.written(message);
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.mailproxy.core.session;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.service.IoHandlerAdapter;
 import org.apache.mina.core.session.IoSession;
+import org.mailproxy.core.net.PooledReads;
 import org.mailproxy.core.net.ListenBinding;
 import org.mailproxy.core.net.ListenerSet;
 
@@ -46,6 +47,7 @@ final class ClientIoHandler extends IoHandlerAdapter {
         if (session != null) {
             session.clientSent();
         }
+        PooledReads.written(message);
     }
 
     @Override

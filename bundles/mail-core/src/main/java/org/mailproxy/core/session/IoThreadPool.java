@@ -33,6 +33,8 @@ import org.mailproxy.core.net.AcceptingIoThreads;
  *     relay then pauses and resumes reads on the thread that runs them, and the session's lock is
  *     uncontended.</li>
  * <li><b>No wake-up of a processor by its own thread</b> ({@link LoopProcessor}).</li>
+ * <li><b>Relayed bytes are read into pooled direct buffers</b> ({@link ReadBuffers}), not into a
+ *     new heap buffer per read.</li>
  * <li><b>Read suspension from another thread is handed to the owning thread.</b> MINA applies
  *     {@code suspendRead()}/{@code resumeRead()} by a read-modify-write of the selection key's
  *     interest set from the calling thread, which can race with the owner thread's own OP_WRITE
@@ -73,6 +75,7 @@ final class IoThreadPool implements IoProcessor<NioSession>, AcceptingIoThreads 
             thread.setDaemon(true);
             return thread;
         });
+        ReadBuffers.acquire();
         processors = new LoopProcessor[size];
         for (int i = 0; i < size; i++) {
             ProcessorThread executor = new ProcessorThread();
@@ -147,6 +150,7 @@ final class IoThreadPool implements IoProcessor<NioSession>, AcceptingIoThreads 
             LOG.warn("I/O threads did not stop within {} ms; they are left to end on their own", DISPOSE_WAIT_MILLIS);
         }
         threads.shutdown();
+        ReadBuffers.release();
         disposed = true;
     }
 

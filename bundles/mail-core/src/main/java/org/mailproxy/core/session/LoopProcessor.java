@@ -21,6 +21,7 @@ import org.apache.mina.core.polling.AbstractPollingIoProcessor;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.transport.socket.nio.NioProcessor;
 import org.apache.mina.transport.socket.nio.NioSession;
+import org.mailproxy.core.net.PooledReads;
 import org.mailproxy.core.spi.Errno;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +66,8 @@ import org.slf4j.LoggerFactory;
  * connection. MINA's loop only knows sessions, so the listening keys are handled, and taken out of
  * the selected set, right after the select; MINA's iterations over all keys skip them. When accept() fails for want of descriptors or memory the listener rests for
  * half a second (nginx disables its accept events for as long), instead of failing on every select.
+ *
+ * <p>And it tells {@link ReadBuffers} which reads are a relay's, to be made into pooled buffers.
  */
 final class LoopProcessor extends NioProcessor {
 
@@ -96,6 +99,12 @@ final class LoopProcessor extends NioProcessor {
 
     /** The connection whose last read did not fill its buffer (loop thread only), or null. */
     private NioSession drained;
+
+    /** The direct buffers this loop reads its relays into ({@link ReadBuffers}; loop thread only). */
+    private final ReadPool readPool = new ReadPool(this);
+
+    /** The read MINA is about to make is one to pool (loop thread only). */
+    private boolean pooledRead;
 
     /** Listening keys resting after a failed accept() (loop thread only). */
     private final List<SelectionKey> resting = new ArrayList<>();
@@ -135,6 +144,7 @@ final class LoopProcessor extends NioProcessor {
 
     @Override
     protected int read(NioSession session, IoBuffer buffer) throws Exception {
+        pooledRead = false; // MINA has allocated the buffer for this read
         if (session == drained) {
             drained = null;
             return 0; // MINA's read loop asks again right after a read that left room: the socket is empty
@@ -143,6 +153,25 @@ final class LoopProcessor extends NioProcessor {
         // only TCP's read loop asks twice; a datagram is read once
         drained = n > 0 && buffer.hasRemaining() && session.getTransportMetadata().hasFragmentation() ? session : null;
         return n;
+    }
+
+    /**
+     * MINA asks this right before it allocates a buffer and reads the connection
+     * ({@code AbstractPollingIoProcessor.process}): a read of a relayed connection is marked for
+     * {@link ReadBuffers}, which takes the mark at that allocation.
+     */
+    @Override
+    protected boolean isReadable(NioSession session) {
+        boolean readable = super.isReadable(session);
+        pooledRead = readable && !session.isReadSuspended() && PooledReads.allowed(session);
+        return readable;
+    }
+
+    /** The pool for the buffer asked for now when it is for a pooled read, else null; forgets the mark. */
+    ReadPool takeReadPool() {
+        boolean pooled = pooledRead;
+        pooledRead = false;
+        return pooled ? readPool : null;
     }
 
     @Override

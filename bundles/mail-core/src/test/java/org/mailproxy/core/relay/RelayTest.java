@@ -26,6 +26,7 @@ import org.mailproxy.core.config.DirectiveSpec;
 import org.mailproxy.core.net.BindingState;
 import org.mailproxy.core.net.ListenBinding;
 import org.mailproxy.core.net.ListenerSet;
+import org.mailproxy.core.net.PooledReads;
 import org.mailproxy.core.net.TestClient;
 import org.mailproxy.core.net.TestListen;
 import org.mailproxy.core.session.Backend;
@@ -82,6 +83,7 @@ class RelayTest {
             relayTo(backend, Duration.ofHours(24));
             try (TestClient client = TestClient.connect("127.0.0.1", port)) {
                 MailSession session = awaitRelay();
+                assertTrue(PooledReads.allowed(TestBackend.proxyConnection(session)), "plain connections: pooled reads");
                 Thread writer = writeAsync(client.out(), up);
                 byte[] clientGot = readExactly(client.in(), down.length);
                 writer.join();
@@ -91,6 +93,32 @@ class RelayTest {
                 assertEquals(down.length, session.bytesFromBackend());
             }
             backend.awaitScript();
+        }
+    }
+
+    @Test
+    void manyRelaysAtOnceEachCarryTheirOwnBytes() throws Exception {
+        // The relays of one I/O thread share its pool of read buffers: a buffer given back while
+        // still in use would show here as one session's bytes in another's stream.
+        int clients = 12;
+        int size = 512 * 1024;
+        try (TestBackend backend = TestBackend.start(socket -> socket.getInputStream().transferTo(socket.getOutputStream()))) {
+            relayTo(backend, Duration.ofHours(24));
+            List<CompletableFuture<Void>> done = new java.util.ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                byte[] up = random(size, 100 + i);
+                done.add(CompletableFuture.runAsync(() -> {
+                    try (TestClient client = TestClient.connect("127.0.0.1", port)) {
+                        Thread writer = writeAsync(client.out(), up);
+                        byte[] echoed = readExactly(client.in(), size);
+                        writer.join();
+                        assertArrayEquals(up, echoed);
+                    } catch (IOException | InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                }, runnable -> new Thread(runnable, "test-client").start()));
+            }
+            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
         }
     }
 
