@@ -12,8 +12,8 @@ import org.mailproxy.core.spi.MailModule;
  * <li>{@code proxy_buffer size} (16k): the relay's read size and queue limit per direction.
  *     nginx's default is the memory page size (4k), because nginx gives every proxied session its
  *     buffers when the relay starts: a larger one costs memory per idle session. Here a buffer
- *     exists only while bytes are on their way (MINA allocates one per read), so the default can
- *     be larger at no cost to idle sessions, and a relay then makes a quarter of the reads,
+ *     exists only while bytes are on their way (one per read, from the I/O thread's pool), so the
+ *     default can be larger at no cost to idle sessions, and a relay then makes a quarter of the reads,
  *     writes and wake-ups per megabyte (bench/README.md: about a third of the CPU per GB of a
  *     4k buffer). A {@code proxy_buffer} in the configuration is honoured as it is;</li>
  * <li>{@code proxy_timeout time} (24h);</li>
