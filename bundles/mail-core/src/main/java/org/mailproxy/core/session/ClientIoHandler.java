@@ -3,9 +3,9 @@ package org.mailproxy.core.session;
 import org.apache.mina.core.buffer.IoBuffer;
 import org.apache.mina.core.service.IoHandlerAdapter;
 import org.apache.mina.core.session.IoSession;
-import org.mailproxy.core.net.PooledReads;
 import org.mailproxy.core.net.ListenBinding;
 import org.mailproxy.core.net.ListenerSet;
+import org.mailproxy.core.net.PooledReads;
 
 /** MINA events of client connections, passed to their {@link MailSession}. */
 final class ClientIoHandler extends IoHandlerAdapter {

@@ -1160,7 +1160,7 @@ public final class MailSession {
         }
         if (phase == Phase.PROTOCOL || phase == Phase.BACKEND) {
             if (input.hasRemaining()) {
-                clientInput = input; // MINA's read buffers are fresh per read, so keeping one is safe
+                clientInput = input; // reads before the relay are never pooled (PooledReads): keeping one is safe
             }
         }
     }
