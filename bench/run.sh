@@ -13,9 +13,9 @@
 # BULK_COUNT (messages per bulk run, default 60), BULK_CONC (default 4), IDLE_N (default 2000),
 # WARMUP (s of sessions, and of bulk transfers, per protocol and proxy before measuring, default 20),
 # ROUNDS (default 3: each nginx/mailproxy figure is the median of that many runs, taken in
-# alternating order), KEEP=1 keeps the temp dir (logs), HOLD=1 starts everything and waits (for profiling: the ports
-# and pids are printed and written to the temp dir's hold.txt), PHASES (default "sessions bulk
-# idle") and PROTOS (default "imap pop3 smtp") narrow the runs.
+# alternating order), KEEP=1 keeps the temp dir (logs), HOLD=1 starts everything and waits (for
+# profiling: the ports and pids are printed and written to the temp dir's hold.txt), PHASES
+# (default "sessions bulk idle") and PROTOS (default "imap pop3 smtp") narrow the runs.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -355,7 +355,7 @@ echo "mailproxy bench $(date -u '+%F %T UTC'), $(nproc) cores, $(nginx -v 2>&1 |
 # the medians, and the lowest and highest ratio of one round's pair (how far a single run can say
 # otherwise).
 awk -F'|' '
-    function median(m, t,    k, c, i, j, x, a) {
+    function median(m, t,    c, i, j, x, a) {
         c = cnt[m, t]; if (c == 0) return ""
         if (m ~ /errors/) { x = 0; for (i = 1; i <= c; i++) x += val[m, t, i]; return x }
         for (i = 1; i <= c; i++) a[i] = val[m, t, i] + 0
