@@ -292,7 +292,13 @@ settle() {
     done
     sleep 1
 }
-round_order() { if [ $(($1 % 2)) = 1 ]; then echo "nginx mailproxy"; else echo "mailproxy nginx"; fi; }
+# the runs of one measurement, ROUND:TARGET: direct once, then the rounds in alternating order
+runs() {
+    echo 0:direct
+    for i in $(seq "$ROUNDS"); do
+        if [ $((i % 2)) = 1 ]; then echo "$i:nginx $i:mailproxy"; else echo "$i:mailproxy $i:nginx"; fi
+    done
+}
 # one figure of one run: METRIC TARGET VALUE ROUND (0: measured once: direct, null server)
 record() { echo "$1|$2|$3|$4" >>"$RES"; }
 
@@ -302,7 +308,7 @@ has "$PHASES" sessions && for p in $PROTOS; do
         r=$("${LG[@]}" sessions "$p" "$(null_port $p)" "$c" "$DURATION" "$USERLIST" 0)
         echo "run.sh: $p c=$c null server: $r" >&2
         record "$p sessions/s c=$c, null server" direct "$(field rate "$r")" 0
-        for rt in 0:direct $(for i in $(seq "$ROUNDS"); do for t in $(round_order "$i"); do echo "$i:$t"; done; done); do
+        for rt in $(runs); do
             i=${rt%%:*}; t=${rt#*:}
             settle
             r=$("${LG[@]}" sessions "$p" "$(port_of $t $p)" "$c" "$DURATION" "$USERLIST" "$(pid_of $t)")
@@ -326,7 +332,7 @@ has "$PHASES" bulk && for t in nginx mailproxy; do for p in $PROTOS; do
     done
 done; done
 has "$PHASES" bulk && for p in $PROTOS; do
-    for rt in 0:direct $(for i in $(seq "$ROUNDS"); do for t in $(round_order "$i"); do echo "$i:$t"; done; done); do
+    for rt in $(runs); do
         i=${rt%%:*}; t=${rt#*:}
         settle
         r=$("${LG[@]}" bulk "$p" "$(port_of $t $p)" "$BULK_CONC" "$BULK_COUNT" "bulk:bulkpw" "$(pid_of $t)")

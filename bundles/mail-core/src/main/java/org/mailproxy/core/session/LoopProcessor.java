@@ -64,8 +64,9 @@ import org.slf4j.LoggerFactory;
  * per select, so a burst of clients is not left in the backlog while the loop serves its sessions)
  * and serves them, instead of MINA's acceptor thread accepting and waking an I/O thread for each
  * connection. MINA's loop only knows sessions, so the listening keys are handled, and taken out of
- * the selected set, right after the select; MINA's iterations over all keys skip them. When accept() fails for want of descriptors or memory the listener rests for
- * half a second (nginx disables its accept events for as long), instead of failing on every select.
+ * the selected set, right after the select; MINA's iterations over all keys skip them. When
+ * accept() fails for want of descriptors or memory the listener rests for half a second (nginx
+ * disables its accept events for as long), instead of failing on every select.
  *
  * <p>And it tells {@link ReadBuffers} which reads are a relay's, to be made into pooled buffers.
  */
@@ -103,8 +104,8 @@ final class LoopProcessor extends NioProcessor {
     /** The direct buffers this loop reads its relays into ({@link ReadBuffers}; loop thread only). */
     private final ReadPool readPool = new ReadPool(this);
 
-    /** The read MINA is about to make is one to pool (loop thread only). */
-    private boolean pooledRead;
+    /** {@link #readPool} when the read MINA is about to make is one to pool, else null (loop thread only). */
+    private ReadPool nextReadPool;
 
     /** Listening keys resting after a failed accept() (loop thread only). */
     private final List<SelectionKey> resting = new ArrayList<>();
@@ -144,7 +145,7 @@ final class LoopProcessor extends NioProcessor {
 
     @Override
     protected int read(NioSession session, IoBuffer buffer) throws Exception {
-        pooledRead = false; // MINA has allocated the buffer for this read
+        nextReadPool = null; // MINA has allocated the buffer for this read
         if (session == drained) {
             drained = null;
             return 0; // MINA's read loop asks again right after a read that left room: the socket is empty
@@ -163,15 +164,15 @@ final class LoopProcessor extends NioProcessor {
     @Override
     protected boolean isReadable(NioSession session) {
         boolean readable = super.isReadable(session);
-        pooledRead = readable && !session.isReadSuspended() && PooledReads.allowed(session);
+        nextReadPool = readable && !session.isReadSuspended() && PooledReads.allowed(session) ? readPool : null;
         return readable;
     }
 
     /** The pool for the buffer asked for now when it is for a pooled read, else null; forgets the mark. */
     ReadPool takeReadPool() {
-        boolean pooled = pooledRead;
-        pooledRead = false;
-        return pooled ? readPool : null;
+        ReadPool pool = nextReadPool;
+        nextReadPool = null;
+        return pool;
     }
 
     @Override
